@@ -1,0 +1,33 @@
+"""idprobe: build, train and explain the ID strategies of LLM-based recommenders.
+
+This module only re-exports the public API; see DESIGN.md for the layout.
+"""
+
+from idprobe._version import __version__
+from idprobe.data import (
+    Interactions,
+    dataset_stats,
+    k_core,
+    leave_one_out,
+    load_dataset,
+    make_synthetic,
+    random_split,
+)
+from idprobe.errors import ConfigError, DataFormatError, DatasetError, IdprobeError
+from idprobe.results import Provenance
+
+__all__ = [
+    "ConfigError",
+    "DataFormatError",
+    "DatasetError",
+    "IdprobeError",
+    "Interactions",
+    "Provenance",
+    "__version__",
+    "dataset_stats",
+    "k_core",
+    "leave_one_out",
+    "load_dataset",
+    "make_synthetic",
+    "random_split",
+]

@@ -1,0 +1,7 @@
+"""``python -m idprobe`` runs the command-line interface."""
+
+import sys
+
+from idprobe.cli import main
+
+sys.exit(main())
