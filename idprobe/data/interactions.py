@@ -217,8 +217,9 @@ class Interactions:
         """
         if duplicates not in DUPLICATE_POLICIES:
             raise ConfigError("duplicates", choices(DUPLICATE_POLICIES), duplicates)
-        user_raw = np.asarray(users, dtype=object).astype(str)
-        item_raw = np.asarray(items, dtype=object).astype(str)
+        # Plain Python strings (not numpy scalars), so raw ids print and hash like the source's.
+        user_raw = np.asarray(users, dtype=object).astype(str).astype(object)
+        item_raw = np.asarray(items, dtype=object).astype(str).astype(object)
         n = len(user_raw)
         if n == 0:
             raise DatasetError(f"{source or name}: has no interactions")

@@ -61,9 +61,10 @@ def iter_lines(
                         verbatim(f"byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"),
                     ) from None
                 text = text.rstrip("\r\n")
-                if skip_blank and not text.strip():
+                blank = not text.strip()
+                if skip_blank and blank:
                     continue
-                seen_record = True
+                seen_record = seen_record or not blank
                 yield number, text
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise DataFormatError(

@@ -100,6 +100,9 @@ def read_p5(
                 sequence_file, number, "items", "a user id followed by at least one item id", text
             )
         user, items = tokens[0], tokens[1:]
+        for field, token in (("user", user), *(("item", i) for i in items)):
+            if not token.isdecimal():  # P5 / S3-Rec files hold integer ids only
+                raise DataFormatError(sequence_file, number, field, "an integer id", token)
         if id2user is not None and id2item is not None:
             if user not in id2user:
                 raise DataFormatError(

@@ -1,0 +1,54 @@
+"""Shared fixtures: tiny hand-made files, the real datasets of ../shared/data (skipped when absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# No test may reach a model hub (REFERENCE.md: an accidental hub load retries ~46 s).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("IDPROBE_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def shared_dataset(name: str) -> Path:
+    """Path of a real dataset in ../shared/data, or skip the test with the reason."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"real dataset {name!r} not found at {path} (set IDPROBE_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture
+def beauty_dir() -> Path:
+    return shared_dataset("amazon-beauty")
+
+
+@pytest.fixture
+def movielens_dir() -> Path:
+    return shared_dataset("movielens-100k")
+
+
+@pytest.fixture
+def all_beauty_file() -> Path:
+    return shared_dataset("amazon18-all-beauty") / "All_Beauty_5.json.gz"
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """write(name, text_or_bytes) -> Path: a file in a fresh temporary directory."""
+
+    def _write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return _write
