@@ -40,10 +40,10 @@ DUPLICATE_POLICIES: tuple[str, ...] = ("first", "last", "error")
 
 def sorted_raw_ids(raw_ids: Sequence[str] | np.ndarray) -> np.ndarray:
     """Unique raw ids in a canonical order: numeric when all are decimal numbers, else lexicographic."""
-    unique = np.unique(np.asarray(raw_ids, dtype=object).astype(str))
-    if unique.size and all(s.isdecimal() for s in unique):
-        unique = unique[np.argsort(unique.astype(np.int64), kind="stable")]
-    return unique.astype(object)
+    unique = {str(raw) for raw in raw_ids}
+    numeric = bool(unique) and all(raw.isdecimal() for raw in unique)
+    ordered = sorted(unique, key=int) if numeric else sorted(unique)
+    return _object_array(ordered)
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -217,9 +217,9 @@ class Interactions:
         """
         if duplicates not in DUPLICATE_POLICIES:
             raise ConfigError("duplicates", choices(DUPLICATE_POLICIES), duplicates)
-        # Plain Python strings (not numpy scalars), so raw ids print and hash like the source's.
-        user_raw = np.asarray(users, dtype=object).astype(str).astype(object)
-        item_raw = np.asarray(items, dtype=object).astype(str).astype(object)
+        # Plain Python strings (not numpy scalars); str() of a str is the same object, no copy.
+        user_raw = [str(u) for u in users]
+        item_raw = [str(i) for i in items]
         n = len(user_raw)
         if n == 0:
             raise DatasetError(f"{source or name}: has no interactions")

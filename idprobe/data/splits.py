@@ -74,16 +74,16 @@ class Samples:
     def history_lengths(self) -> np.ndarray:
         return self.history_end - self.history_start
 
-    def history_matrix(self, pad: int = -1) -> np.ndarray:
+    def history_matrix(self, pad: int = -1, dtype: type = np.int64) -> np.ndarray:
         """Histories as an ``(n, max length)`` matrix, right-aligned (latest item last), padded with ``pad``."""
         width = int(self.history_lengths.max(initial=0))
-        out = np.full((len(self), width), pad, dtype=np.int64)
-        if width == 0:
-            return out
-        # Column j of a right-aligned row holds the item at history_end - width + j, when inside.
-        positions = self.history_end[:, None] - width + np.arange(width)[None, :]
-        inside = positions >= self.history_start[:, None]
-        out[inside] = self.source.item_index[positions[inside]]
+        out = np.full((len(self), width), pad, dtype=dtype)
+        # Column j of a right-aligned row holds the item at history_end - width + j, when inside the
+        # history. One column at a time keeps the temporaries at O(n) instead of O(n * width).
+        for j in range(width):
+            position = self.history_end - width + j
+            inside = position >= self.history_start
+            out[inside, j] = self.source.item_index[position[inside]]
         return out
 
 

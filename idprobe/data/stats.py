@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -42,6 +43,19 @@ class DatasetStats:
 
     def to_text(self) -> str:
         """A human-readable multi-line summary."""
+        rows = self._rows()
+        width = max(len(key) for key, _ in rows)
+        return "\n".join(f"{key:<{width}}  {value}" for key, value in rows)
+
+    def _repr_html_(self) -> str:
+        """The same summary as an HTML table, for notebooks (dataset strings are escaped)."""
+        cells = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in self._rows()
+        )
+        return f"<table>{cells}</table>"
+
+    def _rows(self) -> list[tuple[str, str]]:
         lengths = self.sequence_length
         rows = [
             ("dataset", self.name),
@@ -74,8 +88,7 @@ class DatasetStats:
                 )
             )
             rows.append(("cold test targets", f"{self.cold_test_targets:,}"))
-        width = max(len(key) for key, _ in rows)
-        return "\n".join(f"{key:<{width}}  {value}" for key, value in rows)
+        return rows
 
 
 def _rating_label(value: float) -> str:

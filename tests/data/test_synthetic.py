@@ -88,3 +88,15 @@ def test_default_dataset_and_stats():
 def test_bad_parameters(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         make_synthetic(**kwargs)
+
+
+def test_stats_render_as_text_and_escaped_html():
+    from idprobe.data import Interactions
+
+    data = Interactions.from_events(["u"] * 3, ["a", "b", "c"], ratings=[1, 2, 2])
+    stats = dataset_stats(data)
+    assert "ratings" in stats.to_text() and "1: 1, 2: 2" in stats.to_text()
+    evil = dataset_stats(
+        Interactions.from_events(["u"] * 3, ["a", "b", "c"], name="<script>x</script>")
+    )
+    assert "<script>" not in evil._repr_html_() and "&lt;script&gt;" in evil._repr_html_()

@@ -125,8 +125,9 @@ class EventColumns:
     known, so an out-of-scale rating is reported with its file and line.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, with_text: bool = False) -> None:
         self.path = Path(path)
+        self.with_text = with_text
         self.users: list[str] = []
         self.items: list[str] = []
         self.lines: list[int] = []
@@ -152,8 +153,15 @@ class EventColumns:
             self.ratings.append(rating)
         if timestamp is not None:
             self.timestamps.append(timestamp)
-        self.texts.append(text)
-        self.summaries.append(summary)
+        if self.with_text:
+            self.texts.append(text)
+            self.summaries.append(summary)
+
+    def add_sequence(self, line: int, user: str, items: list[str]) -> None:
+        """Add one user's items (no ratings, timestamps or text), all from the same line."""
+        self.users.extend([user] * len(items))
+        self.items.extend(items)
+        self.lines.extend([line] * len(items))
 
     def build(
         self,
@@ -162,7 +170,6 @@ class EventColumns:
         source: str,
         rating_scale: tuple[float, float] | None,
         duplicates: DuplicatePolicy,
-        has_text: bool = False,
         item_info: Mapping[str, Mapping[str, Any]] | None = None,
         user_info: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Interactions:
@@ -184,8 +191,8 @@ class EventColumns:
             self.items,
             ratings=ratings,
             timestamps=self.timestamps if len(self.timestamps) == n else None,
-            review_texts=self.texts if has_text else None,
-            review_summaries=self.summaries if has_text else None,
+            review_texts=self.texts if self.with_text else None,
+            review_summaries=self.summaries if self.with_text else None,
             rating_scale=rating_scale,
             duplicates=duplicates,
             name=name,

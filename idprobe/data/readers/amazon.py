@@ -61,7 +61,7 @@ def read_amazon(
         text: keep ``reviewText`` and ``summary`` (set False to save memory).
     """
     path = require_file(path, "an Amazon reviews JSON file")
-    events = EventColumns(path)
+    events = EventColumns(path, with_text=text)
     for number, line in iter_lines(path, "utf-8"):
         record = _parse_record(line, path, number)
         for key in _REQUIRED:
@@ -84,5 +84,5 @@ def read_amazon(
         )
     name = path.name.removesuffix(".gz").removesuffix(".json").removesuffix(".jsonl")
     return events.build(
-        name=name, source=str(path), rating_scale=rating_scale, duplicates=duplicates, has_text=text
+        name=name, source=str(path), rating_scale=rating_scale, duplicates=duplicates
     )

@@ -100,9 +100,13 @@ def read_p5(
                 sequence_file, number, "items", "a user id followed by at least one item id", text
             )
         user, items = tokens[0], tokens[1:]
-        for field, token in (("user", user), *(("item", i) for i in items)):
-            if not token.isdecimal():  # P5 / S3-Rec files hold integer ids only
-                raise DataFormatError(sequence_file, number, field, "an integer id", token)
+        if not "".join(tokens).isdecimal():  # P5 / S3-Rec files hold integer ids only
+            field, token = next(
+                (f, t)
+                for f, t in zip(["user", *["item"] * len(items)], tokens, strict=True)
+                if not t.isdecimal()
+            )
+            raise DataFormatError(sequence_file, number, field, "an integer id", token)
         if id2user is not None and id2item is not None:
             if user not in id2user:
                 raise DataFormatError(
@@ -115,8 +119,7 @@ def read_p5(
                     sequence_file, number, "item", f"item ids listed in {datamaps}", missing[0]
                 )
             items = [id2item[i] for i in items]
-        for item in items:
-            events.add(number, user, item)
+        events.add_sequence(number, user, items)
     source = f"{sequence_file}" + (f" + {datamaps}" if datamaps is not None else "")
     return events.build(
         name=_dataset_name(sequence_file), source=source, rating_scale=None, duplicates=duplicates
@@ -138,8 +141,7 @@ def read_openp5(path: str | Path, *, duplicates: DuplicatePolicy = "first") -> I
             raise DataFormatError(
                 sequence_file, number, "items", "a user id followed by at least one item id", text
             )
-        for item in tokens[1:]:
-            events.add(number, tokens[0], item)
+        events.add_sequence(number, tokens[0], tokens[1:])
     return events.build(
         name=_dataset_name(sequence_file),
         source=str(sequence_file),

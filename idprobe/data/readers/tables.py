@@ -132,7 +132,7 @@ def read_table(
     # The default rating/timestamp column names are optional; names the caller chose are required.
     optional = {role for role in ("rating", "timestamp") if wanted[role] == role}
     at = _columns(path, header, wanted, optional)
-    events = EventColumns(path)
+    events = EventColumns(path, with_text="text" in at or "summary" in at)
     for number, row in rows:
         _check_width(path, number, row, len(header), header)
         _fill(events, path, number, row, at)
@@ -141,7 +141,6 @@ def read_table(
         source=str(path),
         rating_scale=rating_scale,
         duplicates=duplicates,
-        has_text="text" in at or "summary" in at,
     )
 
 
@@ -185,7 +184,7 @@ def read_recbole(
         "summary": "summary",
     }
     at = _columns(path, names, wanted, optional={"rating", "timestamp", "text", "summary"})
-    events = EventColumns(path)
+    events = EventColumns(path, with_text="text" in at or "summary" in at)
     for number, row in rows:
         _check_width(path, number, row, len(names), header)
         _fill(events, path, number, row, at)
@@ -194,7 +193,6 @@ def read_recbole(
         source=str(path),
         rating_scale=rating_scale,
         duplicates=duplicates,
-        has_text="text" in at or "summary" in at,
     )
 
 
