@@ -33,10 +33,10 @@ demo: $(VENV)/.core-installed
 	@echo "  -> Diversity / Memorization Scores -> figures -> HTML report (idprobe compare)"
 
 test: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest -q
 	$(BIN)/lint-imports
 	$(BIN)/ruff check idprobe baselines benchmarks tests
 	$(BIN)/ruff format --check idprobe baselines benchmarks tests
+	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_data.py

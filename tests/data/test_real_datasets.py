@@ -88,6 +88,16 @@ def test_movielens_100k(movielens_dir):
     assert stats.time_range == ["1997-09-20", "1998-04-22"]
     assert stats.duplicates_removed == 0
     assert data.item_info["title"][data.item_index_of("1")] == "Toy Story (1995)"
+    user = data.user_index_of("1")
+    assert (
+        data.user_info["age"][user],
+        data.user_info["gender"][user],
+        data.user_info["occupation"][user],
+    ) == (
+        "24",
+        "M",
+        "technician",
+    )
     # Latin-1 titles decode (u.item is not UTF-8).
     assert any("é" in t for t in data.item_info["title"].tolist())
     assert (np.diff(data.timestamps)[np.diff(data.user_of_interaction) == 0] >= 0).all()

@@ -218,6 +218,18 @@ def _titles(
     return {"title": titles}
 
 
+def _movielens_100k_users(path: Path) -> dict[str, dict[str, str]]:
+    """``{"age"|"gender"|"occupation": {user id: value}}`` from ``u.user`` when present."""
+    if not path.is_file():
+        return {}
+    columns: dict[str, dict[str, str]] = {"age": {}, "gender": {}, "occupation": {}}
+    for number, row in iter_rows(path, "|", "latin-1"):
+        _check_width(path, number, row, 5, ["user", "age", "gender", "occupation", "zip code"])
+        for key, value in zip(columns, row[1:4], strict=True):
+            columns[key][row[0]] = value
+    return columns
+
+
 def _read_movielens_rows(path: Path, sep: str, skip_header: bool) -> EventColumns:
     events = EventColumns(path)
     for number, row in iter_rows(path, sep):
@@ -247,8 +259,9 @@ def read_movielens_100k(
 ) -> Interactions:
     """Read MovieLens-100K ``u.data`` (tab-separated user, item, rating, Unix time).
 
-    Titles come from ``u.item`` beside it (pipe-separated, Latin-1 encoded) when present.
-    ``path`` may be the ``ml-100k`` directory or the ``u.data`` file.
+    Titles come from ``u.item`` beside it (pipe-separated, Latin-1 encoded), and the users' age,
+    gender and occupation from ``u.user``, when present. ``path`` may be the ``ml-100k``
+    directory or the ``u.data`` file.
     """
     data = _movielens_file(path, "u.data")
     events = _read_movielens_rows(data, "\t", skip_header=False)
@@ -260,6 +273,7 @@ def read_movielens_100k(
         rating_scale=rating_scale,
         duplicates=duplicates,
         item_info=_titles(data.parent / "u.item", "|", "latin-1"),
+        user_info=_movielens_100k_users(data.parent / "u.user"),
     )
 
 
