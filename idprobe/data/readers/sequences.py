@@ -7,6 +7,7 @@ order. They carry no ratings, timestamps or text.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from idprobe.data.interactions import DuplicatePolicy, Interactions
@@ -62,6 +63,17 @@ def _read_datamaps(path: Path) -> tuple[dict[str, str], dict[str, str]]:
     }
 
 
+def _sequence_lines(sequence_file: Path) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, tokens)`` of a sequence file, each line a user and at least one item."""
+    for number, text in iter_lines(sequence_file, "utf-8"):
+        tokens = text.split()
+        if len(tokens) < 2:
+            raise DataFormatError(
+                sequence_file, number, "items", "a user id followed by at least one item id", text
+            )
+        yield number, tokens
+
+
 def read_p5(
     path: str | Path,
     *,
@@ -93,12 +105,7 @@ def read_p5(
     if datamaps is not None:
         id2user, id2item = _read_datamaps(Path(datamaps))
     events = EventColumns(sequence_file)
-    for number, text in iter_lines(sequence_file, "utf-8"):
-        tokens = text.split()
-        if len(tokens) < 2:
-            raise DataFormatError(
-                sequence_file, number, "items", "a user id followed by at least one item id", text
-            )
+    for number, tokens in _sequence_lines(sequence_file):
         user, items = tokens[0], tokens[1:]
         if not "".join(tokens).isdecimal():  # P5 / S3-Rec files hold integer ids only
             field, token = next(
@@ -135,12 +142,7 @@ def read_openp5(path: str | Path, *, duplicates: DuplicatePolicy = "first") -> I
     """
     sequence_file = _resolve(path, (OPENP5_SEQUENCE_NAME,), "an OpenP5 user_sequence.txt")
     events = EventColumns(sequence_file)
-    for number, text in iter_lines(sequence_file, "utf-8"):
-        tokens = text.split()
-        if len(tokens) < 2:
-            raise DataFormatError(
-                sequence_file, number, "items", "a user id followed by at least one item id", text
-            )
+    for number, tokens in _sequence_lines(sequence_file):
         events.add_sequence(number, tokens[0], tokens[1:])
     return events.build(
         name=_dataset_name(sequence_file),

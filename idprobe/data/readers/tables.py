@@ -230,20 +230,38 @@ def _movielens_100k_users(path: Path) -> dict[str, dict[str, str]]:
     return columns
 
 
-def _read_movielens_rows(path: Path, sep: str, skip_header: bool) -> EventColumns:
-    events = EventColumns(path)
-    for number, row in iter_rows(path, sep):
+def _read_movielens(
+    data: Path,
+    sep: str,
+    *,
+    skip_header: bool,
+    name: str,
+    rating_scale: tuple[float, float] | None,
+    duplicates: DuplicatePolicy,
+    item_info: dict[str, dict[str, str]],
+    user_info: dict[str, dict[str, str]] | None = None,
+) -> Interactions:
+    """Rows ``user, item, rating, time`` of any MovieLens ratings file, as ``Interactions``."""
+    events = EventColumns(data)
+    for number, row in iter_rows(data, sep):
         if skip_header and number == 1:
             continue
-        _check_width(path, number, row, 4, ["user", "item", "rating", "timestamp"])
+        _check_width(data, number, row, 4, ["user", "item", "rating", "timestamp"])
         events.add(
             number,
             row[0].strip(),
             row[1].strip(),
-            rating=parse_rating(row[2], path, number),
-            timestamp=parse_timestamp(row[3], path, number),
+            rating=parse_rating(row[2], data, number),
+            timestamp=parse_timestamp(row[3], data, number),
         )
-    return events
+    return events.build(
+        name=name,
+        source=str(data),
+        rating_scale=rating_scale,
+        duplicates=duplicates,
+        item_info=item_info,
+        user_info=user_info,
+    )
 
 
 def _movielens_file(path: str | Path, name: str) -> Path:
@@ -264,12 +282,11 @@ def read_movielens_100k(
     directory or the ``u.data`` file.
     """
     data = _movielens_file(path, "u.data")
-    events = _read_movielens_rows(data, "\t", skip_header=False)
-    return events.build(
-        name="movielens-100k"
-        if data.parent.name in ("", "ml-100k", "movielens-100k")
-        else data.parent.name,
-        source=str(data),
+    return _read_movielens(
+        data,
+        "\t",
+        skip_header=False,
+        name="movielens-100k" if data.parent.name in ("", "ml-100k") else data.parent.name,
         rating_scale=rating_scale,
         duplicates=duplicates,
         item_info=_titles(data.parent / "u.item", "|", "latin-1"),
@@ -285,10 +302,11 @@ def read_movielens_dat(
 ) -> Interactions:
     """Read MovieLens-1M/10M ``ratings.dat`` (``user::item::rating::time``), titles from ``movies.dat``."""
     data = _movielens_file(path, "ratings.dat")
-    events = _read_movielens_rows(data, "::", skip_header=False)
-    return events.build(
+    return _read_movielens(
+        data,
+        "::",
+        skip_header=False,
         name=data.parent.name or "movielens",
-        source=str(data),
         rating_scale=rating_scale,
         duplicates=duplicates,
         item_info=_titles(data.parent / "movies.dat", "::", "latin-1"),
@@ -308,10 +326,11 @@ def read_movielens_csv(
     expected = ["userId", "movieId", "rating", "timestamp"]
     if [h.strip() for h in header] != expected:
         raise DataFormatError(data, 1, "header", ",".join(expected), ",".join(header))
-    events = _read_movielens_rows(data, ",", skip_header=True)
-    return events.build(
+    return _read_movielens(
+        data,
+        ",",
+        skip_header=True,
         name=data.parent.name or "movielens",
-        source=str(data),
         rating_scale=rating_scale,
         duplicates=duplicates,
         item_info=_titles(data.parent / "movies.csv", ",", "utf-8", header=True),
