@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from idprobe.data.interactions import DuplicatePolicy, Interactions
 from idprobe.errors import DataFormatError, verbatim
 
@@ -181,11 +183,17 @@ class EventColumns:
         ratings = self.ratings if len(self.ratings) == n else None
         if ratings is not None and rating_scale is not None:
             low, high = rating_scale
-            for line, value in zip(self.lines, ratings, strict=True):
-                if not low <= value <= high:
-                    raise DataFormatError(
-                        self.path, line, "rating", f"a rating in [{low:g}, {high:g}]", value
-                    )
+            values = np.asarray(ratings, dtype=np.float64)
+            outside = np.flatnonzero((values < low) | (values > high))
+            if outside.size:
+                bad = int(outside[0])
+                raise DataFormatError(
+                    self.path,
+                    self.lines[bad],
+                    "rating",
+                    f"a rating in [{low:g}, {high:g}]",
+                    ratings[bad],
+                )
         return Interactions.from_events(
             self.users,
             self.items,

@@ -108,11 +108,8 @@ def read_p5(
     for number, tokens in _sequence_lines(sequence_file):
         user, items = tokens[0], tokens[1:]
         if not "".join(tokens).isdecimal():  # P5 / S3-Rec files hold integer ids only
-            field, token = next(
-                (f, t)
-                for f, t in zip(["user", *["item"] * len(items)], tokens, strict=True)
-                if not t.isdecimal()
-            )
+            bad = next(k for k, token in enumerate(tokens) if not token.isdecimal())
+            field, token = ("user" if bad == 0 else "item"), tokens[bad]
             raise DataFormatError(sequence_file, number, field, "an integer id", token)
         if id2user is not None and id2item is not None:
             if user not in id2user:
