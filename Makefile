@@ -28,9 +28,13 @@ $(VENV)/.dev-installed: $(BIN)/python pyproject.toml constraints.txt
 demo: $(VENV)/.core-installed
 	$(BIN)/idprobe data stats synthetic
 	@echo
+	$(BIN)/idprobe ids build --dataset synthetic --strategy cid --set max_group_size=50 --out runs/demo/cid --force
+	@echo
+	$(BIN)/idprobe ids build --dataset synthetic --strategy meta --set n_clusters=8 \
+	    --set walks_per_node=8 --set walk_length=32 --set epochs=2 --out runs/demo/meta --force
+	@echo
 	@echo "Stages not built yet (no results are invented for them):"
-	@echo "  ID strategies (rid, sid, cid, iid, meta, rqvae) -> trainer + HR/NDCG"
-	@echo "  -> Diversity / Memorization Scores -> figures -> HTML report (idprobe compare)"
+	@echo "  trainer + HR/NDCG -> Diversity / Memorization Scores -> figures -> HTML report (idprobe compare)"
 
 test: $(VENV)/.dev-installed
 	$(BIN)/lint-imports
@@ -40,6 +44,7 @@ test: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_data.py
+	$(BIN)/python benchmarks/bench_ids.py --skip-paper
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

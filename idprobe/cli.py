@@ -7,13 +7,33 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from idprobe._version import __version__
-from idprobe.data import DATASETS, DUPLICATE_POLICIES, FORMATS, dataset_stats, load_dataset
+from idprobe.data import (
+    DATASETS,
+    DUPLICATE_POLICIES,
+    FORMATS,
+    dataset_stats,
+    leave_one_out,
+    load_dataset,
+    random_split,
+)
 from idprobe.errors import ConfigError, IdprobeError
+from idprobe.ids import (
+    ASSIGNMENT_FILE,
+    IdAssignment,
+    assignment_stats,
+    describe_strategy,
+    get_strategy,
+    list_strategies,
+    write_id_file,
+)
 
 __all__ = ["main"]
 
@@ -41,22 +61,34 @@ def _cmd_list(args: argparse.Namespace) -> int:
             print(f"{'':<{width}}  detected from: {fmt.detection}")
             options = ", ".join(f"{k}={v!r}" for k, v in fmt.options.items())
             print(f"{'':<{width}}  options: {options}")
-    else:
+    elif args.what == "datasets":
         for name, builder in DATASETS.items():
             summary = (builder.__doc__ or "").strip().splitlines()[0]
             print(f"{name}  {summary}")
+    else:
+        for name in list_strategies():
+            info = describe_strategy(name)
+            print(f"{name}  {info['summary']}")
+            for param, spec in info["params"].items():
+                required = "  (required)" if param in info["required_params"] else ""
+                print(f"    {param} = {spec['default']!r}{required}")
+            print(f"    cold entities: {info['cold_rule']}")
     return 0
 
 
-def _cmd_data_stats(args: argparse.Namespace) -> int:
-    data = load_dataset(
+def _load(args: argparse.Namespace, options: Sequence[str] | None) -> Any:
+    return load_dataset(
         args.dataset,
         args.format,
         k_core=args.k_core,
         duplicates=args.duplicates,
         ratings_from=args.ratings_from,
-        **_settings(args.set),
+        **_settings(options),
     )
+
+
+def _cmd_data_stats(args: argparse.Namespace) -> int:
+    data = _load(args, args.set)
     stats = dataset_stats(data)
     if args.json:
         print(json.dumps(stats.to_dict(), indent=2))
@@ -65,12 +97,60 @@ def _cmd_data_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+def _cmd_ids_build(args: argparse.Namespace) -> int:
+    target = Path(args.out) / ASSIGNMENT_FILE
+    if target.exists() and not args.force:
+        raise ConfigError("--out", "a directory without assignment.json (or --force)", str(target))
+    strategy = get_strategy(
+        args.strategy, **_settings(args.set)
+    )  # bad parameters fail before loading
+    data = _load(args, args.data_option)
+    if args.split == "leave-one-out":
+        view = leave_one_out(data).training_view
+    else:
+        view = random_split(data, seed=args.seed).training_view
+    started = time.perf_counter()
+    assignment = strategy.assign(view, seed=args.seed)
+    seconds = time.perf_counter() - started
+    assignment.save(args.out)
+    print(assignment_stats(assignment).to_text())
+    print(f"built in {seconds:.1f} s; written to {target}")
+    return 0
+
+
+def _cmd_ids_stats(args: argparse.Namespace) -> int:
+    stats = assignment_stats(IdAssignment.load(args.directory))
+    if args.json:
+        print(json.dumps(stats.to_dict(), indent=2, default=str))
+    else:
+        print(stats.to_text())
+    return 0
+
+
+def _cmd_ids_export(args: argparse.Namespace) -> int:
+    assignment = IdAssignment.load(args.directory)
+    out = Path(args.out)
+    written = [write_id_file(out / "items.txt", assignment.items)]
+    if assignment.users is not None:
+        written.append(write_id_file(out / "users.txt", assignment.users))
+    for path in written:
+        print(path)
+    return 0
+
+
+def _dataset_argument(parser: argparse.ArgumentParser, flag: bool = False) -> None:
+    names = ["--dataset"] if flag else ["dataset"]
+    extra = {"required": True} if flag else {}
     parser.add_argument(
-        "dataset",
+        *names,
         metavar="PATH|NAME",
         help=f"a data file or directory, or one of: {', '.join(DATASETS)}",
+        **extra,
     )
+
+
+def _add_dataset_arguments(parser: argparse.ArgumentParser, flag: bool = False) -> None:
+    _dataset_argument(parser, flag)
     parser.add_argument(
         "--format", choices=list(FORMATS), help="file format (detected when omitted)"
     )
@@ -87,8 +167,9 @@ def _add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
         "--ratings-from", metavar="PATH", help="join ratings/timestamps/text from this review file"
     )
     parser.add_argument(
-        "--set",
+        "--data-option" if flag else "--set",
         action="append",
+        dest="data_option" if flag else "set",
         metavar="KEY=VALUE",
         help="reader or generator option (repeatable)",
     )
@@ -102,8 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"idprobe {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    listing = commands.add_parser("list", help="list what idprobe knows (formats, datasets)")
-    listing.add_argument("what", choices=["formats", "datasets"])
+    listing = commands.add_parser(
+        "list", help="list what idprobe knows (formats, datasets, strategies)"
+    )
+    listing.add_argument("what", choices=["formats", "datasets", "strategies"])
     listing.set_defaults(run=_cmd_list)
 
     data = commands.add_parser("data", help="inspect datasets")
@@ -114,6 +197,41 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dataset_arguments(stats)
     stats.add_argument("--json", action="store_true", help="print one JSON object")
     stats.set_defaults(run=_cmd_data_stats)
+
+    ids = commands.add_parser("ids", help="build and inspect ID assignments")
+    ids_commands = ids.add_subparsers(dest="ids_command", metavar="SUBCOMMAND", required=True)
+    build = ids_commands.add_parser(
+        "build", help="give every item (and user) of a dataset an ID with one strategy"
+    )
+    _add_dataset_arguments(build, flag=True)
+    build.add_argument("--strategy", required=True, help="see `idprobe list strategies`")
+    build.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="strategy parameter (repeatable)"
+    )
+    build.add_argument("--seed", type=int, default=0, help="the only source of randomness")
+    build.add_argument(
+        "--split",
+        choices=["leave-one-out", "random"],
+        default="leave-one-out",
+        help="whose training view the strategy sees (default: leave-one-out)",
+    )
+    build.add_argument("--out", required=True, metavar="DIR", help="where assignment.json goes")
+    build.add_argument("--force", action="store_true", help="overwrite an existing assignment")
+    build.set_defaults(run=_cmd_ids_build)
+
+    ids_stats = ids_commands.add_parser(
+        "stats", help="entities, new tokens, ID lengths, shared prefixes, cold entities"
+    )
+    ids_stats.add_argument("directory", metavar="DIR")
+    ids_stats.add_argument("--json", action="store_true", help="print one JSON object")
+    ids_stats.set_defaults(run=_cmd_ids_stats)
+
+    export = ids_commands.add_parser(
+        "export", help="write items.txt / users.txt ID files (OpenP5 / META ID format)"
+    )
+    export.add_argument("directory", metavar="DIR")
+    export.add_argument("--out", required=True, metavar="DIR")
+    export.set_defaults(run=_cmd_ids_export)
     return parser
 
 
@@ -133,6 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("idprobe: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
