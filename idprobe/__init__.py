@@ -14,20 +14,26 @@ from idprobe.data import (
     random_split,
 )
 from idprobe.errors import ConfigError, DataFormatError, DatasetError, IdprobeError
+from idprobe.ids import IdAssignment, IdStrategy, get_strategy, list_strategies, register
 from idprobe.results import Provenance
 
 __all__ = [
     "ConfigError",
     "DataFormatError",
     "DatasetError",
+    "IdAssignment",
+    "IdStrategy",
     "IdprobeError",
     "Interactions",
     "Provenance",
     "__version__",
     "dataset_stats",
+    "get_strategy",
     "k_core",
     "leave_one_out",
+    "list_strategies",
     "load_dataset",
     "make_synthetic",
     "random_split",
+    "register",
 ]

@@ -50,19 +50,7 @@ def _fit(vectors: np.ndarray, **settings: object) -> ResidualQuantizerFit:
 def first_level_codes(vectors: np.ndarray, n_codes: int, *, seed: int) -> np.ndarray:
     """Group labels from a one-level RQ-VAE with ``n_codes`` codewords (META ID ``grouping="rqvae"``),
     with the default network of the ``rqvae`` strategy; unused codewords are dropped."""
-    defaults = RqvaeIds()
-    fit = _fit(
-        vectors,
-        levels=1,
-        codebook_size=n_codes,
-        latent_dim=defaults.latent_dim,
-        hidden_dims=defaults.hidden_dims,
-        epochs=defaults.rq_epochs,
-        batch_size=defaults.batch_size,
-        learning_rate=defaults.learning_rate,
-        commitment=defaults.commitment,
-        seed=seed,
-    )
+    fit = RqvaeIds()._quantize(vectors, seed, levels=1, codebook_size=n_codes)
     _, labels = np.unique(fit.codes[:, 0], return_inverse=True)
     return labels.astype(np.int64)
 
@@ -142,6 +130,28 @@ class RqvaeIds(MetaPathParams, IdStrategy):
     def indexes_users(self) -> bool:
         return self.index == "both"
 
+    def _quantize(
+        self,
+        vectors: np.ndarray,
+        seed: int,
+        *,
+        levels: int | None = None,
+        codebook_size: int | None = None,
+    ) -> ResidualQuantizerFit:
+        """Train this strategy's RQ-VAE on ``vectors`` (levels / codebook size overridable)."""
+        return _fit(
+            vectors,
+            levels=levels or self.levels,
+            codebook_size=codebook_size or self.codebook_size,
+            latent_dim=self.latent_dim,
+            hidden_dims=self.hidden_dims,
+            epochs=self.rq_epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            commitment=self.commitment,
+            seed=seed,
+        )
+
     def _inputs(self, view: TrainingView, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
         if self.input == "metapath":
             embedding = self._embedding(view, seed)
@@ -163,18 +173,7 @@ class RqvaeIds(MetaPathParams, IdStrategy):
                 f"at most the number of entities with an input vector ({int(known.sum())})",
                 self.codebook_size,
             )
-        fit = _fit(
-            x[known],
-            levels=self.levels,
-            codebook_size=self.codebook_size,
-            latent_dim=self.latent_dim,
-            hidden_dims=self.hidden_dims,
-            epochs=self.rq_epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            commitment=self.commitment,
-            seed=seed,
-        )
+        fit = self._quantize(x[known], seed)
         codes = np.full((len(x), self.levels), -1, dtype=np.int64)
         codes[known] = fit.codes
         codes[~known, 0] = self.codebook_size  # the cold bucket's first-level code

@@ -76,6 +76,18 @@ def test_iid_gives_one_new_token_per_entity() -> None:
     assert len(both.new_tokens) == 90 and both.users is not None
 
 
+def test_iid_can_start_from_metapath_vectors() -> None:
+    view = leave_one_out(make_synthetic(n_users=50, n_items=40, seed=2)).training_view
+    params = {"init": "metapath", "walks_per_node": 2, "walk_length": 8, "epochs": 1}
+    assignment = get_strategy("iid", index="both", **params).assign(view, 0)
+    embedding = get_strategy("meta", **{k: v for k, v in params.items() if k != "init"})._embedding(
+        view, 0
+    )
+    np.testing.assert_array_equal(assignment.token_vectors["<I3>"], embedding.items[3])
+    np.testing.assert_array_equal(assignment.token_vectors["<U7>"], embedding.users[7])
+    assert len(assignment.token_vectors) == 90
+
+
 def _two_blocks(size: int) -> Interactions:
     # Users of block b buy only items of block b: the co-occurrence graph has two components.
     rng = np.random.default_rng(0)
