@@ -7,7 +7,9 @@ An ID file has one line per entity: the raw id, whitespace, then the ID's tokens
 
 Tokens in angle brackets (``<CT12>``) are new, out-of-vocabulary tokens; any other text between
 them (``1024``, ``item_``) is plain text that the backbone tokenizer splits. Whitespace inside the
-ID also separates tokens.
+ID also separates tokens. The file stores the ID's *text*, so two plain-text tokens written side
+by side (``("item_", "1001")``) read back as one (``("item_1001",)``); the model sees the same
+text either way.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from idprobe.data import TrainingView
-from idprobe.errors import ConfigError, DataFormatError, DatasetError
+from idprobe.errors import ConfigError, DataFormatError, DatasetError, verbatim
 from idprobe.ids.base import IdAssignment, IdStrategy, check_choice, register
 from idprobe.results import atomic_write_text
 
@@ -87,7 +89,9 @@ def read_id_file(path: str | Path, kind: str = "item") -> dict[str, tuple[str, .
             first_line[raw] = number
             owner[tokens] = (raw, number)
     if not ids:
-        raise DataFormatError(path, None, "content", f"at least one {kind} line", "an empty file")
+        raise DataFormatError(
+            path, None, "content", f"at least one {kind} line", verbatim("an empty file")
+        )
     return ids
 
 
