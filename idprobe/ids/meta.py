@@ -175,79 +175,67 @@ class MetaIds(MetaPathParams, IdStrategy):
         labels = first_level_codes(normalize_rows(vectors), self.n_clusters, seed=seed)
         return Grouping(labels=labels, n_groups=int(labels.max()) + 1)
 
+    def _indexed(self, embedding: MetaPathEmbedding) -> _Indexed:
+        parts = []
+        if self.index in ("both", "items"):
+            parts.append((False, embedding.items, embedding.item_seen))
+        if self.indexes_users:
+            parts.append((True, embedding.users, embedding.user_seen))
+        return _Indexed(
+            is_user=np.concatenate([np.full(len(seen), user) for user, _, seen in parts]),
+            index=np.concatenate([np.arange(len(seen)) for _, _, seen in parts]),
+            vectors=np.concatenate([table for _, table, _ in parts]).astype(np.float64),
+            seen=np.concatenate([seen for _, _, seen in parts]),
+        )
+
+    def _labels(self, entities: _Indexed, seed: int) -> tuple[np.ndarray, int, int, int]:
+        """Group label of every indexed entity; returns ``(labels, groups, noise, cold)`` where
+        labels ``0..groups-1`` are real groups, then come the noise and the cold bucket (if any)."""
+        seen, is_user = entities.seen, entities.is_user
+        separate = self.clustering == "separate" and self.index == "both"
+        parts = [seen & ~is_user, seen & is_user] if separate else [seen]
+        labels = np.empty(len(seen), dtype=np.int64)
+        noise = np.zeros(len(seen), dtype=bool)
+        groups = 0
+        for part in parts:
+            what = ("users" if is_user[part][0] else "items") if separate else "entities"
+            part_labels = self._group(entities.vectors[part], seed, what).labels.copy()
+            noise[np.flatnonzero(part)[part_labels < 0]] = True
+            part_labels[part_labels >= 0] += groups
+            labels[part] = part_labels
+            groups = max(groups, int(part_labels.max()) + 1)  # a part may be all noise
+        next_label = groups
+        for bucket in (noise, ~seen):  # DBSCAN noise, then entities without walks
+            if bucket.any():
+                labels[bucket] = next_label
+                next_label += 1
+        return labels, groups, int(noise.sum()), int((~seen).sum())
+
     def _assign(self, view: TrainingView, seed: int) -> IdAssignment:
         embedding = self._embedding(view, seed)
-        # Entities to index: (is_user, dense index) in a fixed order, items first.
-        kinds, dense, vectors, seens = [], [], [], []
-        for is_user, wanted, seen, table in (
-            (False, self.index in ("both", "items"), embedding.item_seen, embedding.items),
-            (True, self.indexes_users, embedding.user_seen, embedding.users),
-        ):
-            if wanted:
-                kinds.append(np.full(seen.size, is_user))
-                dense.append(np.arange(seen.size))
-                vectors.append(table)
-                seens.append(seen)
-        is_user = np.concatenate(kinds)
-        index = np.concatenate(dense)
-        x = np.concatenate(vectors).astype(np.float64)
-        seen = np.concatenate(seens)
+        entities = self._indexed(embedding)
+        labels, groups, noise, cold = self._labels(entities, seed)
+        rank, centroids = _ranks_and_centroids(entities.vectors, labels, groups, noise > 0)
 
-        labels = np.full(len(x), -2, dtype=np.int64)  # -2: not grouped yet
-        next_group = 0
-        parts = (
-            [seen & ~is_user, seen & is_user]
-            if self.clustering == "separate" and self.index == "both"
-            else [seen]
-        )
-        noise = np.zeros(len(x), dtype=bool)
-        for part in parts:
-            what = "entities" if len(parts) == 1 else ("users" if is_user[part][0] else "items")
-            grouping = self._group(x[part], seed, what)
-            part_labels = grouping.labels.copy()
-            noise[np.flatnonzero(part)[part_labels < 0]] = True
-            part_labels[part_labels >= 0] += next_group
-            labels[part] = part_labels
-            next_group += grouping.n_groups
-        n_real = next_group
-        if noise.any():
-            labels[noise] = next_group
-            next_group += 1
-        cold = ~seen
-        if cold.any():
-            labels[cold] = next_group
-            next_group += 1
-
-        rank = np.empty(len(x), dtype=np.int64)
-        centroids = np.zeros((n_real, x.shape[1]), dtype=np.float64)
-        members_of = np.argsort(labels, kind="stable")  # items first, then dense order
-        bounds = np.searchsorted(labels[members_of], np.arange(next_group + 1))
-        for g in range(next_group):
-            members = members_of[bounds[g] : bounds[g + 1]]
-            if g < n_real or (noise.any() and g == n_real):
-                centre = x[members].mean(axis=0)  # paper eq. 7
-                if g < n_real:
-                    centroids[g] = centre
-                distance = 1.0 - normalize_rows(x[members]) @ normalize_rows(centre[None])[0]
-                order = np.argsort(distance, kind="stable")
-            else:  # the cold bucket: no vectors, catalog order
-                order = np.arange(members.size)
-            rank[members[order]] = np.arange(members.size)
-
-        coarse = [f"<CT{g}>" for g in range(next_group)]
+        n_labels = int(labels.max()) + 1
+        coarse = [f"<CT{g}>" for g in range(n_labels)]
         fine = [f"<{self.rank_start + r}>" for r in range(int(rank.max()) + 1)]
-        ids = [(coarse[g], fine[r]) for g, r in zip(labels.tolist(), rank.tolist(), strict=True)]
         items: dict[str, tuple[str, ...]] = {}
         users: dict[str, tuple[str, ...]] | None = {} if self.indexes_users else None
-        for tokens, user, k in zip(ids, is_user.tolist(), index.tolist(), strict=True):
+        for g, r, user, k in zip(
+            labels.tolist(),
+            rank.tolist(),
+            entities.is_user.tolist(),
+            entities.index.tolist(),
+            strict=True,
+        ):
             if user:
-                assert users is not None
-                users[view.users[k]] = tokens
+                users[view.users[k]] = (coarse[g], fine[r])  # type: ignore[index]
             else:
-                items[view.items[k]] = tokens
+                items[view.items[k]] = (coarse[g], fine[r])
         if self.index == "users":
+            # Items are not indexed: plain-text numbers in catalog order, like RID.
             items = {raw: (str(self.rank_start + k),) for k, raw in enumerate(view.items)}
-        sizes = np.bincount(labels, minlength=next_group)
         return self._assignment(
             view,
             seed,
@@ -256,11 +244,49 @@ class MetaIds(MetaPathParams, IdStrategy):
             coarse + fine,
             cold_items=view.items[~embedding.item_seen].tolist() if self.index != "users" else [],
             cold_users=view.users[~embedding.user_seen].tolist() if self.indexes_users else [],
-            vector_tokens=coarse[:n_real],
-            vectors=centroids.astype(np.float32),
-            groups=n_real,
-            noise_bucket=int(noise.sum()) if noise.any() else None,
-            cold_bucket=int(cold.sum()) if cold.any() else None,
-            largest_group=int(sizes.max()),
+            vector_tokens=coarse[:groups],
+            vectors=centroids.astype(np.float32) if groups else None,  # DBSCAN: all noise
+            groups=groups,
+            noise_bucket=noise or None,
+            cold_bucket=cold or None,
+            largest_group=int(np.bincount(labels).max()),
             relation=_relation_fact(embedding),
         )
+
+
+@dataclass(frozen=True, eq=False)
+class _Indexed:
+    """The entities META ID indexes, items first: kind, dense index, skip-gram vector, walked?"""
+
+    is_user: np.ndarray
+    index: np.ndarray
+    vectors: np.ndarray
+    seen: np.ndarray
+
+
+def _ranks_and_centroids(
+    vectors: np.ndarray, labels: np.ndarray, groups: int, has_noise: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rank of every entity inside its group, and the centroid of every real group.
+
+    A group's centroid is the mean of its members' vectors (paper eq. 7); members are ranked by
+    ascending cosine distance to it, ties in entity order (items first, then dense index). The
+    noise bucket is ranked the same way around its own mean; the cold bucket (no vectors) keeps
+    entity order, i.e. catalog order.
+    """
+    rank = np.empty(len(labels), dtype=np.int64)
+    centroids = np.zeros((groups, vectors.shape[1]), dtype=np.float64)
+    members_of = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[members_of], np.arange(int(labels.max()) + 2))
+    for g in range(int(labels.max()) + 1):
+        members = members_of[bounds[g] : bounds[g + 1]]
+        if g < groups + int(has_noise):
+            centre = vectors[members].mean(axis=0)
+            if g < groups:
+                centroids[g] = centre
+            distance = 1.0 - normalize_rows(vectors[members]) @ normalize_rows(centre[None])[0]
+            order = np.argsort(distance, kind="stable")
+        else:
+            order = np.arange(members.size)
+        rank[members[order]] = np.arange(members.size)
+    return rank, centroids

@@ -214,6 +214,16 @@ def test_meta_grouping_alternatives(grouping: str) -> None:
         assert noise in assignment.new_tokens and noise not in assignment.token_vectors
 
 
+def test_meta_dbscan_with_everything_noise_still_gives_unique_ids() -> None:
+    view = leave_one_out(make_synthetic(n_users=120, n_items=80, seed=4)).training_view
+    params = {"grouping": "dbscan", "dbscan_eps": 1e-9, "dbscan_min_samples": 50, **QUICK}
+    for clustering in ("joint", "separate"):
+        assignment = get_strategy("meta", clustering=clustering, **params).assign(view, 0)
+        assert assignment.details["groups"] == 0 and assignment.token_vectors == {}
+        assert assignment.details["noise_bucket"] == 200
+        assert {ids[0] for ids in assignment.items.values()} == {"<CT0>"}
+
+
 def test_meta_places_cold_items_in_their_own_bucket() -> None:
     data = _sequences({**HAND_MADE, "u4": ["A", "C", "B", "Z"], "u5": ["B", "C", "A", "W"]})
     view = leave_one_out(data).training_view
