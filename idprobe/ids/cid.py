@@ -82,7 +82,6 @@ class CollaborativeIds(IdStrategy):
             for raw, path in zip(view.items, paths, strict=True)
         }
         used = sorted({k for path in paths for k in path})
-        lengths = np.bincount([len(p) for p in paths])
         return self._assignment(
             view,
             seed,
@@ -92,5 +91,4 @@ class CollaborativeIds(IdStrategy):
             cold_items=view.items[view.item_counts == 0].tolist(),
             isolated_items=int(isolated.size),
             cooccurrence_nonzeros=int(affinity.nnz),
-            length_histogram={int(n): int(c) for n, c in enumerate(lengths) if c},
         )
