@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -181,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build, train and explain the ID strategies of LLM-based recommenders.",
     )
     parser.add_argument("--version", action="version", version=f"idprobe {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log progress (walks, skip-gram epochs, clustering) to stderr",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     listing = commands.add_parser(
@@ -243,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse exits 0 for --help/--version and 2 for usage errors
         return int(exit_.code or 0)
     run: Callable[[argparse.Namespace], int] = args.run
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     try:
         return run(args)
     except IdprobeError as error:

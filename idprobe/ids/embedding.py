@@ -7,6 +7,8 @@ comparable (META ID clusters them jointly).
 
 from __future__ import annotations
 
+import logging
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +20,8 @@ from idprobe.ids.graph import interaction_graph
 from idprobe.ids.walks import metapath_walks
 
 __all__ = ["MetaPathEmbedding", "metapath_embedding", "skipgram"]
+
+log = logging.getLogger(__name__)
 
 
 def _stable_hash(text: str) -> int:
@@ -119,7 +123,16 @@ def metapath_embedding(
 ) -> MetaPathEmbedding:
     """Walk the user–item graph of ``view`` (relations = ratings when ``use_ratings``) and embed."""
     graph = interaction_graph(view, use_ratings)
+    started = time.perf_counter()
     walks = metapath_walks(graph, walks_per_node, walk_length, seed)
+    log.info(
+        "meta-path walks: %d walks of %d nodes in %.1f s; skip-gram: %d epochs over %d words",
+        len(walks),
+        walk_length,
+        time.perf_counter() - started,
+        epochs,
+        walks.size,
+    )
     vectors, seen = skipgram(
         walks,
         graph.n_nodes,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -27,6 +29,8 @@ from idprobe.ids.grouping import (
 )
 
 __all__ = ["GROUPINGS", "QUICK", "MetaIds", "MetaPathParams"]
+
+log = logging.getLogger(__name__)
 
 #: Grouping methods of the paper's Table 4.
 GROUPINGS = ("kmeans", "spectral", "dbscan", "rqvae")
@@ -214,7 +218,15 @@ class MetaIds(MetaPathParams, IdStrategy):
     def _assign(self, view: TrainingView, seed: int) -> IdAssignment:
         embedding = self._embedding(view, seed)
         entities = self._indexed(embedding)
+        started = time.perf_counter()
         labels, groups, noise, cold = self._labels(entities, seed)
+        log.info(
+            "%s grouping of %d entities into %d groups in %.1f s",
+            self.grouping,
+            int(entities.seen.sum()),
+            groups,
+            time.perf_counter() - started,
+        )
         rank, centroids = _ranks_and_centroids(entities.vectors, labels, groups, noise > 0)
 
         n_labels = int(labels.max()) + 1

@@ -153,3 +153,18 @@ def test_stats_of_a_missing_or_broken_assignment(capsys, tmp_path: Path) -> None
     (tmp_path / "assignment.json").write_text("{oops")
     code, _, err = _run(capsys, "ids", "stats", str(tmp_path))
     assert code == 2 and "assignment.json:1: field 'json': expected valid JSON" in err
+
+
+def test_verbose_logs_the_phases_of_a_meta_build(capsys, tmp_path: Path, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="idprobe")
+    code, _, _ = _run(
+        capsys, "-v", "ids", "build", "--dataset", "synthetic", "--strategy", "meta",
+        "--set", "n_clusters=4", "--set", "walks_per_node=2", "--set", "epochs=1",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0
+    messages = " | ".join(record.getMessage() for record in caplog.records)
+    assert "meta-path walks: 2000 walks of 64 nodes" in messages
+    assert "kmeans grouping of 1000 entities into 4 groups" in messages
