@@ -25,7 +25,7 @@ from idprobe.data import (
     load_dataset,
     random_split,
 )
-from idprobe.errors import ConfigError, IdprobeError
+from idprobe.errors import ConfigError, IdprobeError, verbatim
 from idprobe.ids import (
     ASSIGNMENT_FILE,
     IdAssignment,
@@ -35,6 +35,7 @@ from idprobe.ids import (
     list_strategies,
     write_id_file,
 )
+from idprobe.metrics import DIVERSITY_METHODS, GROUND_TRUTH_KINDS, MEMORIZATION_MODES
 
 __all__ = ["main"]
 
@@ -139,9 +140,84 @@ def _cmd_ids_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dataset_argument(parser: argparse.ArgumentParser, flag: bool = False) -> None:
+def _load_table(path: str) -> Any:
+    import numpy as np
+
+    try:
+        table = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise ConfigError("--embeddings", "an existing .npy file", path) from None
+    except (ValueError, OSError) as error:
+        raise ConfigError(
+            "--embeddings", "a .npy array file", verbatim(f"{path}: {error}")
+        ) from None
+    if not isinstance(table, np.ndarray) or table.ndim != 2:
+        raise ConfigError(
+            "--embeddings",
+            "a 2-D (vocab, d) array",
+            verbatim(f"shape {getattr(table, 'shape', None)}"),
+        )
+    return table
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from idprobe.evaluation import representation_scores
+    from idprobe.training.new_rows import extend_table
+    from idprobe.training.pretrained import input_embeddings
+    from idprobe.training.vocabulary import Vocabulary
+
+    assignment = IdAssignment.load(args.assignment)
+    if args.model_dir is not None:
+        table = input_embeddings(args.model_dir)
+    else:
+        table = _load_table(args.embeddings)
+    if args.vocab is not None:
+        vocabulary = Vocabulary.from_file(args.vocab)
+    elif args.tokenizer is not None or args.model_dir is not None:
+        vocabulary = Vocabulary.from_tokenizer_dir(args.tokenizer or args.model_dir)
+    else:
+        raise ConfigError(
+            "--vocab/--tokenizer", "a vocabulary file or a tokenizer directory", verbatim("neither")
+        )
+    if args.new_rows is not None:
+        missing = [t for t in assignment.new_tokens if t not in vocabulary.token_to_row]
+        table, rows = extend_table(table, missing, seed=args.seed, method=args.new_rows)
+        vocabulary = vocabulary.with_tokens(rows)
+    interactions = None
+    if args.dataset is not None:
+        data = _load(args, args.data_option)
+        if args.ground_truth_data == "all":
+            interactions = data
+        elif args.split == "leave-one-out":
+            interactions = leave_one_out(data).training_view
+        else:
+            interactions = random_split(data, seed=args.seed).training_view
+    scores = representation_scores(
+        table,
+        assignment,
+        vocabulary,
+        interactions,
+        entities=args.entities,
+        ds_method=args.ds_method,
+        ds_pairs=args.ds_pairs,
+        temperature=args.temperature,
+        ground_truth=None if args.ms_ground_truth == "auto" else args.ms_ground_truth,
+        ms_mode=args.ms_mode,
+        ms_sample=args.ms_sample,
+        seed=args.seed,
+    )
+    if args.json:
+        print(json.dumps(scores.to_dict(), indent=2, default=str))
+    else:
+        print(scores.to_text())
+    return 0
+
+
+def _dataset_argument(
+    parser: argparse.ArgumentParser, flag: bool = False, required: bool = True
+) -> None:
     names = ["--dataset"] if flag else ["dataset"]
-    extra = {"required": True} if flag else {}
+    extra = {"required": required} if flag else {}
     parser.add_argument(
         *names,
         metavar="PATH|NAME",
@@ -150,8 +226,10 @@ def _dataset_argument(parser: argparse.ArgumentParser, flag: bool = False) -> No
     )
 
 
-def _add_dataset_arguments(parser: argparse.ArgumentParser, flag: bool = False) -> None:
-    _dataset_argument(parser, flag)
+def _add_dataset_arguments(
+    parser: argparse.ArgumentParser, flag: bool = False, required: bool = True
+) -> None:
+    _dataset_argument(parser, flag, required)
     parser.add_argument(
         "--format", choices=list(FORMATS), help="file format (detected when omitted)"
     )
@@ -239,6 +317,57 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("directory", metavar="DIR")
     export.add_argument("--out", required=True, metavar="DIR")
     export.set_defaults(run=_cmd_ids_export)
+
+    metrics = commands.add_parser(
+        "metrics",
+        help="Diversity and Memorization Scores of an assignment's IDs in an embedding table",
+        description="Diversity Score (DS) and Memorization Score (MS) of ID representations: "
+        "the mean embedding rows of each ID's tokens (META ID paper, section 3.3).",
+    )
+    metrics.add_argument("--assignment", required=True, metavar="DIR", help="an `ids build` output")
+    table = metrics.add_mutually_exclusive_group(required=True)
+    table.add_argument("--embeddings", metavar="E.npy", help="a (vocab, d) embedding table")
+    table.add_argument(
+        "--model-dir",
+        metavar="DIR",
+        help="a local Hugging Face checkpoint: its input embeddings and tokenizer.json",
+    )
+    vocab = metrics.add_mutually_exclusive_group()
+    vocab.add_argument("--vocab", metavar="FILE", help="one token per line; line n is row n-1")
+    vocab.add_argument("--tokenizer", metavar="DIR", help="a directory with tokenizer.json")
+    metrics.add_argument(
+        "--new-rows",
+        choices=["norm_matched", "standard_normal"],
+        help="give new ID tokens missing from the vocabulary seeded random rows (else an error)",
+    )
+    _add_dataset_arguments(metrics, flag=True, required=False)
+    metrics.add_argument(
+        "--split",
+        choices=["leave-one-out", "random"],
+        default="leave-one-out",
+        help="whose training view gives the MS ground truth (default: leave-one-out)",
+    )
+    metrics.add_argument(
+        "--ground-truth-data",
+        choices=["training", "all"],
+        default="training",
+        help="MS ground truth from the training view (default) or from all interactions",
+    )
+    metrics.add_argument("--entities", choices=["items", "users"], default="items")
+    metrics.add_argument("--ds-method", choices=DIVERSITY_METHODS, default="sampled")
+    metrics.add_argument("--ds-pairs", type=int, default=10_000, metavar="N")
+    metrics.add_argument("--temperature", type=float, default=1.0, help="softmax temperature of DS")
+    metrics.add_argument(
+        "--ms-ground-truth",
+        choices=["auto", *GROUND_TRUTH_KINDS],
+        default="auto",
+        help="auto: dev_devs with ratings, cooccurrence_cosine without",
+    )
+    metrics.add_argument("--ms-mode", choices=MEMORIZATION_MODES, default="paper")
+    metrics.add_argument("--ms-sample", type=int, metavar="N", help="score N sampled items")
+    metrics.add_argument("--seed", type=int, default=0, help="pairs, samples and new rows")
+    metrics.add_argument("--json", action="store_true", help="print one JSON object")
+    metrics.set_defaults(run=_cmd_metrics)
     return parser
 
 

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 from scipy.special import log_softmax
-from scipy.stats import t as student_t
 
 from idprobe.errors import ConfigError, verbatim
 from idprobe.metrics._checks import (
@@ -212,6 +211,8 @@ def diversity_convergence(
         for trial in range(trials):
             trial_seed = int(np.random.SeedSequence([seed, c, trial]).generate_state(1)[0])
             samples[c, trial] = _sampled(probs, log_probs, count, trial_seed).mean()
+    from scipy.stats import t as student_t  # scipy.stats is slow to import: only here
+
     mean = samples.mean(axis=1)
     std = samples.std(axis=1, ddof=1)
     half_width = student_t.ppf(0.975, trials - 1) * std / np.sqrt(trials)
