@@ -108,7 +108,7 @@ class SimilarityGroundTruth:
     ) -> SimilarityGroundTruth:
         """Wrap a symmetric ``(n, n)`` dense array or scipy sparse matrix (diagonal ignored)."""
         if sp.issparse(matrix):
-            csr = sp.csr_matrix(matrix, dtype=np.float64)
+            csr = sp.csr_matrix(matrix, dtype=np.float64, copy=True)  # never edit the caller's
             values = csr.data
         else:
             csr = np.asarray(matrix, dtype=np.float64)
@@ -253,7 +253,10 @@ def _adjusted_cosine(deviations: sp.csr_matrix) -> sp.csr_matrix:
     numerator = (columns.T @ columns).tocsr()
     q = (squares.T @ rated).tocsr()
     denominator = q.multiply(q.T).sqrt().tocsr()
-    return _divide_pairs(numerator, denominator)
+    similarity = _divide_pairs(numerator, denominator)
+    # A cosine: |sim| <= 1 by Cauchy-Schwarz; the square root can round to 1 + 2e-16.
+    np.clip(similarity.data, -1.0, 1.0, out=similarity.data)
+    return similarity
 
 
 def _cooccurrence_cosine(interactions: Interactions, items: np.ndarray | None) -> sp.csr_matrix:
@@ -291,11 +294,15 @@ def similarity_ground_truth(
     kind = check_option("kind", kind, GROUND_TRUTH_KINDS)
     index = None
     if items is not None:
-        index = np.asarray(items, dtype=np.int64)
-        if index.ndim != 1 or (
-            index.size and (index.min() < 0 or index.max() >= interactions.n_items)
-        ):
-            raise ConfigError("items", f"dense item indices in [0, {interactions.n_items})", items)
+        index = np.asarray(items)
+        expected = f"distinct integer item indices in [0, {interactions.n_items})"
+        if index.ndim != 1 or not np.issubdtype(index.dtype, np.integer) or index.dtype == bool:
+            raise ConfigError("items", expected, items)
+        index = index.astype(np.int64)
+        if index.size and (index.min() < 0 or index.max() >= interactions.n_items):
+            raise ConfigError("items", expected, items)
+        if np.unique(index).size != index.size:
+            raise ConfigError("items", expected, verbatim("a repeated index"))
     described = index if index is not None else np.arange(interactions.n_items)
     if kind == "dev_devs":
         factor = dev_devs(interactions).factor

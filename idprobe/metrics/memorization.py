@@ -11,7 +11,8 @@ Lower is better (the representations reproduce the ground truth). Two modes:
 - ``reference``: what the released code computes, so published numbers can be compared: the
   representations are standardised per dimension and reduced by PCA keeping 95% of the variance
   before the cosine, and the ground truth is min-max scaled to [0, 1] (over the pairs scored)
-  while the cosine stays in [-1, 1].
+  while the cosine stays in [-1, 1]. A constant ground truth scales to 0, as scikit-learn's
+  ``MinMaxScaler`` does.
 
 No pair loop is needed. With ``U`` the row-normalised representations (``c_ij = u_i . u_j``) and
 the ground truth possibly rescaled as ``alpha * s_ij + beta``, the sum over ``i != j`` expands to

@@ -21,6 +21,16 @@ from idprobe.errors import ConfigError, verbatim
 __all__ = ["TokenRows", "id_representations"]
 
 
+def _integers(parameter: str, values: Any) -> np.ndarray:
+    """``values`` as int64, refusing floats and bools (a float row id is a bug, not a row)."""
+    array = np.asarray(values)
+    if array.size == 0:
+        return array.astype(np.int64)
+    if not np.issubdtype(array.dtype, np.integer) or array.dtype == bool:
+        raise ConfigError(parameter, "integer token rows", verbatim(f"dtype {array.dtype}"))
+    return array.astype(np.int64, copy=False)
+
+
 @dataclass(frozen=True, eq=False)
 class TokenRows:
     """The token rows of many IDs, ragged, in CSR form.
@@ -33,8 +43,8 @@ class TokenRows:
     rows: np.ndarray
 
     def __post_init__(self) -> None:
-        indptr = np.asarray(self.indptr, dtype=np.int64)
-        rows = np.asarray(self.rows, dtype=np.int64)
+        indptr = _integers("token_ids_per_entity.indptr", self.indptr)
+        rows = _integers("token_ids_per_entity", self.rows).ravel()
         if indptr.ndim != 1 or indptr.size < 1 or indptr[0] != 0 or indptr[-1] != rows.size:
             raise ConfigError(
                 "token_ids_per_entity.indptr",
@@ -63,7 +73,7 @@ class TokenRows:
         indptr = np.zeros(len(sequences) + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
         rows = (
-            np.concatenate([np.asarray(s, dtype=np.int64).ravel() for s in sequences])
+            np.concatenate([_integers("token_ids_per_entity", s).ravel() for s in sequences])
             if len(sequences) and indptr[-1] > 0
             else np.zeros(0, dtype=np.int64)
         )
@@ -84,7 +94,7 @@ def _as_token_rows(token_ids_per_entity: Any) -> TokenRows:
     if isinstance(token_ids_per_entity, np.ndarray) and token_ids_per_entity.ndim == 2:
         count, width = token_ids_per_entity.shape
         return TokenRows(np.arange(count + 1, dtype=np.int64) * width, token_ids_per_entity.ravel())
-    if not isinstance(token_ids_per_entity, Sequence):
+    if not isinstance(token_ids_per_entity, Sequence) or isinstance(token_ids_per_entity, str):
         raise ConfigError(
             "token_ids_per_entity",
             "a TokenRows, a 2-D integer array or a sequence of token-row sequences",
