@@ -33,8 +33,11 @@ demo: $(VENV)/.core-installed
 	$(BIN)/idprobe ids build --dataset synthetic --strategy meta --set n_clusters=8 \
 	    --set walks_per_node=8 --set walk_length=32 --set epochs=2 --out runs/demo/meta --force
 	@echo
+	$(BIN)/idprobe metrics --assignment runs/demo/meta --initial-vectors --new-rows norm_matched \
+	    --dataset synthetic --ds-method exact
+	@echo
 	@echo "Stages not built yet (no results are invented for them):"
-	@echo "  trainer + HR/NDCG -> Diversity / Memorization Scores -> figures -> HTML report (idprobe compare)"
+	@echo "  trainer + HR/NDCG (and DS/MS of trained embeddings) -> figures -> HTML report (idprobe compare)"
 
 test: $(VENV)/.dev-installed
 	$(BIN)/lint-imports
@@ -45,6 +48,7 @@ test: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_ids.py --skip-paper
+	$(BIN)/python benchmarks/bench_metrics.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -160,29 +160,49 @@ def _load_table(path: str) -> Any:
     return table
 
 
-def _cmd_metrics(args: argparse.Namespace) -> int:
-    from idprobe.evaluation import representation_scores
+def _metrics_table(args: argparse.Namespace, assignment: IdAssignment) -> tuple[Any, Any]:
+    """The embedding table and the vocabulary that maps the assignment's tokens to its rows."""
     from idprobe.training.new_rows import extend_table
     from idprobe.training.pretrained import input_embeddings
     from idprobe.training.vocabulary import Vocabulary
 
-    assignment = IdAssignment.load(args.assignment)
-    if args.model_dir is not None:
-        table = input_embeddings(args.model_dir)
+    if args.initial_vectors:
+        if assignment.vectors is None:
+            raise ConfigError(
+                "--initial-vectors",
+                "an assignment with initial token vectors (meta, iid init=metapath)",
+                verbatim(f"none in the '{assignment.strategy}' assignment"),
+            )
+        table = assignment.vectors
+        rows = {token: k for k, token in enumerate(assignment.vector_tokens)}
+        vocabulary = Vocabulary(rows, f"{args.assignment} initial vectors", len(rows))
     else:
-        table = _load_table(args.embeddings)
-    if args.vocab is not None:
-        vocabulary = Vocabulary.from_file(args.vocab)
-    elif args.tokenizer is not None or args.model_dir is not None:
-        vocabulary = Vocabulary.from_tokenizer_dir(args.tokenizer or args.model_dir)
-    else:
-        raise ConfigError(
-            "--vocab/--tokenizer", "a vocabulary file or a tokenizer directory", verbatim("neither")
-        )
+        if args.model_dir is not None:
+            table = input_embeddings(args.model_dir)
+        else:
+            table = _load_table(args.embeddings)
+        if args.vocab is not None:
+            vocabulary = Vocabulary.from_file(args.vocab)
+        elif args.tokenizer is not None or args.model_dir is not None:
+            vocabulary = Vocabulary.from_tokenizer_dir(args.tokenizer or args.model_dir)
+        else:
+            raise ConfigError(
+                "--vocab/--tokenizer",
+                "a vocabulary file or a tokenizer directory",
+                verbatim("neither"),
+            )
     if args.new_rows is not None:
         missing = [t for t in assignment.new_tokens if t not in vocabulary.token_to_row]
         table, rows = extend_table(table, missing, seed=args.seed, method=args.new_rows)
         vocabulary = vocabulary.with_tokens(rows)
+    return table, vocabulary
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from idprobe.evaluation import representation_scores
+
+    assignment = IdAssignment.load(args.assignment)
+    table, vocabulary = _metrics_table(args, assignment)
     interactions = None
     if args.dataset is not None:
         data = _load(args, args.data_option)
@@ -327,6 +347,11 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--assignment", required=True, metavar="DIR", help="an `ids build` output")
     table = metrics.add_mutually_exclusive_group(required=True)
     table.add_argument("--embeddings", metavar="E.npy", help="a (vocab, d) embedding table")
+    table.add_argument(
+        "--initial-vectors",
+        action="store_true",
+        help="the assignment's own initial token vectors (skip-gram, centroids): an untrained model",
+    )
     table.add_argument(
         "--model-dir",
         metavar="DIR",

@@ -17,8 +17,11 @@ def pair_symmetric_kl(
     """``KL(p_a || p_b) + KL(p_b || p_a) = sum_k (p_a[k] - p_b[k]) * (log p_a[k] - log p_b[k])``.
 
     One value per pair ``(left[n], right[n])``, from rows of precomputed softmax probabilities and
-    their logs (a log-softmax, so no row overflows). Accumulates in float64 whatever the input
-    dtype. Pairs are independent, so the result does not depend on the number of threads.
+    their logs (a log-softmax, so no row overflows). Each pair's sum is accumulated in the input
+    dtype: for float32 rows that is a relative error of about 1e-7 per pair (measured 5e-7 at most
+    on 12,101 x 512), which the mean over pairs averages away, for 1.6x the speed of float64
+    accumulation. Pairs are independent, so the result does not depend on the number of threads;
+    sorting pairs by ``left`` (as ``sample_pairs`` returns them) keeps row ``a`` in cache.
     """
     count = left.shape[0]
     width = probs.shape[1]
@@ -26,11 +29,9 @@ def pair_symmetric_kl(
     for n in numba.prange(count):
         a = left[n]
         b = right[n]
-        total = 0.0
+        total = probs[a, 0] - probs[a, 0]  # a zero of the input dtype
         for k in range(width):
-            total += (np.float64(probs[a, k]) - probs[b, k]) * (
-                np.float64(log_probs[a, k]) - log_probs[b, k]
-            )
+            total += (probs[a, k] - probs[b, k]) * (log_probs[a, k] - log_probs[b, k])
         out[n] = total
     return out
 
@@ -55,3 +56,27 @@ def softmax_moments(
             sum_p[k] += p
             sum_l[k] += lp
     return cross, sum_p, sum_l
+
+
+@numba.njit(cache=True, parallel=True, fastmath=True, nogil=True)
+def weighted_pair_dots(
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, units: np.ndarray
+) -> float:
+    """``sum_{(i, j) stored in S} S_ij * (u_i . u_j)`` for a CSR matrix ``S``, in float64.
+
+    The cross term of the Memorization Score against a sparse ground truth, O(nnz d), without
+    materialising ``S @ U`` (scipy's product is single-threaded and allocates N x d).
+    """
+    rows = indptr.shape[0] - 1
+    width = units.shape[1]
+    total = 0.0
+    for i in numba.prange(rows):
+        row_total = 0.0
+        for position in range(indptr[i], indptr[i + 1]):
+            j = indices[position]
+            dot = 0.0
+            for k in range(width):
+                dot += units[i, k] * units[j, k]
+            row_total += data[position] * dot
+        total += row_total
+    return total

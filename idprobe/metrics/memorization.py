@@ -18,9 +18,10 @@ No pair loop is needed. With ``U`` the row-normalised representations (``c_ij = 
 the ground truth possibly rescaled as ``alpha * s_ij + beta``, the sum over ``i != j`` expands to
 ``sum c^2 - 2 alpha sum c s - 2 beta sum c + alpha^2 sum s^2 + 2 alpha beta sum s + beta^2 N(N-1)``
 where ``sum_{all} c^2 = ||U^T U||_F^2`` and ``sum_{all} c = ||sum_i u_i||^2`` cost O(N d^2), and
-``sum c s`` is ``||U^T a||^2`` for a rank-1 ground truth ``a a^T`` (O(N d)) or ``sum(U * (S U))``
-for a sparse ``S`` (O(nnz d)). A dense ground truth is summed exactly, in row blocks, from the
-differences themselves. A zero representation has cosine 0 with everything.
+``sum c s`` is ``||U^T a||^2`` for a rank-1 ground truth ``a a^T`` (O(N d)) or
+``sum_{S_ij != 0} S_ij u_i.u_j`` for a sparse ``S`` (O(nnz d), a numba kernel). A dense ground
+truth is summed exactly, in row blocks, from the differences themselves. A zero representation
+has cosine 0 with everything.
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ def _reference_features(reps: np.ndarray) -> np.ndarray:
     standard = StandardScaler().fit_transform(np.asarray(reps, dtype=np.float64))
     if not np.any(standard):  # every dimension constant: nothing for PCA to keep
         return standard
-    return PCA(n_components=REFERENCE_VARIANCE, svd_solver="full").fit_transform(standard)
+    # The eigendecomposition of the d x d covariance is exact and several times faster than a
+    # full SVD when there are more entities than dimensions (scikit-learn's own "auto" choice).
+    solver = "covariance_eigh" if standard.shape[0] >= standard.shape[1] else "full"
+    return PCA(n_components=REFERENCE_VARIANCE, svd_solver=solver).fit_transform(standard)
 
 
 def _as_ground_truth(ground_truth: Any) -> SimilarityGroundTruth:
@@ -134,7 +138,9 @@ def _pair_sum_expanded(
         matrix = truth.matrix  # symmetric, empty diagonal
         sum_s = float(matrix.sum())
         sum_s2 = float((matrix.data**2).sum())
-        sum_cs = float(np.einsum("ij,ij->", units, matrix @ units))
+        from idprobe.metrics._kernels import weighted_pair_dots
+
+        sum_cs = weighted_pair_dots(matrix.indptr, matrix.indices, matrix.data, units)
     total = (
         sum_c2
         - 2 * alpha * sum_cs

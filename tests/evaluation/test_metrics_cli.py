@@ -172,3 +172,31 @@ def test_model_dir_reads_a_pretrained_checkpoint_and_its_tokenizer(capsys, tmp_p
     assert (
         0 < record["diversity"]["value"] < 0.01
     )  # pretrained rows: small norms, near-uniform softmax
+
+
+def test_initial_vectors_score_an_untrained_assignment(capsys, built: Path, tmp_path: Path) -> None:
+    code, _, err = _run(capsys, "metrics", "--initial-vectors", "--assignment", str(built / "iid"))
+    assert (
+        code == 2 and "--initial-vectors: expected an assignment with initial token vectors" in err
+    )
+    meta = tmp_path / "meta"
+    build = ["ids", "build", "--dataset", "synthetic", "--strategy", "meta", "--out", str(meta)]
+    settings = ["n_clusters=8", "walks_per_node=4", "walk_length=16", "epochs=1"]
+    assert main([*build, *(x for s in settings for x in ("--set", s))]) == 0
+    capsys.readouterr()
+    args = [
+        "metrics",
+        "--initial-vectors",
+        "--assignment",
+        str(meta),
+        "--dataset",
+        "synthetic",
+        "--json",
+    ]
+    code, _, err = _run(capsys, *args)
+    assert code == 2 and "this new token has none" in err  # rank tokens have no initial vector
+    code, out, err = _run(capsys, *args, "--new-rows", "norm_matched")
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["embedding_dim"] == IdAssignment.load(meta).vectors.shape[1]
+    assert record["memorization"]["value"] >= 0
