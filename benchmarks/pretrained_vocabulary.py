@@ -12,7 +12,9 @@ leave-one-out training view of MovieLens-100K, whose ratings give the MS ground 
 For every strategy it prints DS (exact over all pairs, and sampled with 10,000 pairs as in the
 paper, with its standard error) and MS in paper mode (eq. 5) against the rank-1 Dev/DevS ground
 truth (eq. 12) and the exact adjusted cosine (eq. 4), and in reference mode (standardise + PCA
-95%, ground truth min-max scaled). Lower MS is better; higher DS is more diverse.
+95%, ground truth min-max scaled). Lower MS is better; higher DS is more diverse. Last, the
+sampled DS of each strategy for 100 to 100,000 pairs (5 trials, 95% interval), relative to the
+exact value: how many pairs the paper's sampling needs.
 
 Run from the repository root::
 
@@ -30,12 +32,18 @@ from idprobe.data import leave_one_out, load_dataset
 from idprobe.evaluation import entity_representations
 from idprobe.ids import get_strategy
 from idprobe.ids.meta import QUICK
-from idprobe.metrics import diversity_score, memorization_score, similarity_ground_truth
+from idprobe.metrics import (
+    diversity_convergence,
+    diversity_score,
+    memorization_score,
+    similarity_ground_truth,
+)
 from idprobe.training.new_rows import NEW_ROW_METHODS, extend_table
 from idprobe.training.pretrained import bundled_minilm_dir, input_embeddings
 from idprobe.training.vocabulary import Vocabulary
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "movielens-100k"
+PAIR_COUNTS = (100, 1_000, 10_000, 100_000)
 STRATEGIES = {
     "rid": {},
     "sid": {},
@@ -65,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"MiniLM input embeddings {table.shape[0]:,} x {table.shape[1]} from {model_dir}")
     print(f"data: {view.name}, {view.n_users:,} users, {view.n_items:,} items")
     print(f"new-token rows: {args.new_rows}, seed {args.seed}\n")
+    convergence = {}
     header = (
         f"{'strategy':<8} {'tokens/ID':>9} {'DS exact':>11} {'DS 10k pairs':>22}"
         f" {'MS Dev/DevS':>12} {'MS adj.cos':>11} {'MS ref.':>9} {'PCA dims':>8}"
@@ -87,12 +96,21 @@ def main(argv: list[str] | None = None) -> int:
         ms_dev = memorization_score(reps, truths["dev_devs"])
         ms_adj = memorization_score(reps, truths["adjusted_cosine"])
         ms_ref = memorization_score(reps, truths["dev_devs"], mode="reference")
+        convergence[name] = diversity_convergence(reps, PAIR_COUNTS, trials=5, seed=args.seed)
         print(
             f"{name:<8} {lengths / view.n_items:>9.2f} {exact.value:>11.4g}"
             f" {sampled.value:>11.4g} +- {sampled.stderr:<8.2g}"
             f" {ms_dev.value:>12.5g} {ms_adj.value:>11.5g} {ms_ref.value:>9.4f}"
             f" {ms_ref.components:>8}   ({time.perf_counter() - started:.1f} s)"
         )
+    print("\nSampled DS convergence (paper Fig. 6): mean of 5 trials [95% interval] / exact")
+    print(f"{'strategy':<8} " + " ".join(f"{count:>26,}" for count in PAIR_COUNTS))
+    for name, curve in convergence.items():
+        cells = " ".join(
+            f"{m / curve.exact:>8.4f} [{lo / curve.exact:.4f}, {hi / curve.exact:.4f}]"
+            for m, lo, hi in zip(curve.mean, curve.low, curve.high, strict=True)
+        )
+        print(f"{name:<8} {cells}")
     return 0
 
 
