@@ -80,6 +80,9 @@ class RepresentationScores:
             ms = self.memorization
             scope = f"sample of {ms.n_entities:,}" if ms.sample else f"all {ms.pairs:,} pairs"
             lines.append(f"  Memorization Score  {ms.value:.6g} ({ms.mode} mode, {scope})")
+            lines.append(
+                f"    zero-cosine baseline: {ms.zero_cosine_baseline:.6g} (lower MS is better)"
+            )
             lines.append(f"    ground truth: {ms.ground_truth_label}")
         else:
             lines.append(f"  Memorization Score  - ({self.memorization_note})")

@@ -171,6 +171,25 @@ class SimilarityGroundTruth:
         np.fill_diagonal(out, 0.0)
         return out
 
+    def pair_moments(self) -> tuple[float, float]:
+        """``(sum sim(i, j), sum sim(i, j)^2)`` over the ordered pairs ``i != j``."""
+        if self.factor is not None:
+            a = self.factor
+            squares = a * a
+            return float(a.sum() ** 2 - squares.sum()), float(
+                squares.sum() ** 2 - (squares**2).sum()
+            )
+        if self.is_sparse:
+            return float(self.matrix.sum()), float((self.matrix.data**2).sum())
+        total, squares = 0.0, 0.0
+        for start in range(0, self.n, 1024):
+            block = np.array(self.matrix[start : start + 1024], dtype=np.float64)
+            rows = np.arange(block.shape[0])
+            block[rows, rows + start] = 0.0
+            total += float(block.sum())
+            squares += float(np.einsum("ij,ij->", block, block))
+        return total, squares
+
     def off_diagonal_range(self) -> tuple[float, float]:
         """``(min, max)`` of ``sim(i, j)`` over the pairs ``i != j``."""
         if self.n < 2:

@@ -58,6 +58,9 @@ class MemorizationResult(MetricResult):
         sample: requested sample size, or ``None`` for all entities.
         seed: seed of the sample (``None`` when not sampled).
         components: PCA components kept (reference mode), else ``None``.
+        zero_cosine_baseline: the MS of representations whose cosines are all 0, i.e. the mean
+            of the (scaled) squared ground truth: how much of ``value`` is the ground truth's own
+            magnitude. An MS near it means the representations capture little of the truth.
     """
 
     value: float
@@ -69,6 +72,7 @@ class MemorizationResult(MetricResult):
     sample: int | None
     seed: int | None
     components: int | None
+    zero_cosine_baseline: float
 
     def __float__(self) -> float:
         return self.value
@@ -103,6 +107,12 @@ def _as_ground_truth(ground_truth: Any) -> SimilarityGroundTruth:
     return SimilarityGroundTruth.from_matrix(ground_truth)
 
 
+def _scaled_square_sum(truth: SimilarityGroundTruth, n: int, alpha: float, beta: float) -> float:
+    """``sum_{i != j} (alpha s_ij + beta)^2``: the sum for representations whose cosines are 0."""
+    sum_s, sum_s2 = truth.pair_moments()
+    return alpha * alpha * sum_s2 + 2 * alpha * beta * sum_s + beta * beta * n * (n - 1)
+
+
 def _pair_sum_dense(units: np.ndarray, matrix: np.ndarray, alpha: float, beta: float) -> float:
     """``sum_{i != j} (c_ij - alpha s_ij - beta)^2`` from the differences, in row blocks."""
     total = 0.0
@@ -129,25 +139,15 @@ def _pair_sum_expanded(
     sum_c = float(column_sum @ column_sum) - float(self_cos.sum())
     if truth.factor is not None:
         a = truth.factor
-        squares = a * a
         projected = units.T @ a
-        sum_s = float(a.sum() ** 2 - squares.sum())
-        sum_s2 = float(squares.sum() ** 2 - (squares * squares).sum())
-        sum_cs = float(projected @ projected) - float(self_cos @ squares)
+        sum_cs = float(projected @ projected) - float(self_cos @ (a * a))
     else:
-        matrix = truth.matrix  # symmetric, empty diagonal
-        sum_s = float(matrix.sum())
-        sum_s2 = float((matrix.data**2).sum())
         from idprobe.metrics._kernels import weighted_pair_dots
 
+        matrix = truth.matrix  # symmetric, empty diagonal
         sum_cs = weighted_pair_dots(matrix.indptr, matrix.indices, matrix.data, units)
     total = (
-        sum_c2
-        - 2 * alpha * sum_cs
-        - 2 * beta * sum_c
-        + alpha * alpha * sum_s2
-        + 2 * alpha * beta * sum_s
-        + beta * beta * n * (n - 1)
+        sum_c2 - 2 * alpha * sum_cs - 2 * beta * sum_c + _scaled_square_sum(truth, n, alpha, beta)
     )
     # Every term is a sum of squares' pieces; rounding can leave a tiny negative.
     return max(total, 0.0)
@@ -198,8 +198,9 @@ def memorization_score(
         total = _pair_sum_expanded(units, truth, alpha, beta)
     else:
         total = _pair_sum_dense(units, truth.matrix, alpha, beta)
+    pairs_counted = n * (n - 1)  # sums over i != j count each pair i < j twice
     return MemorizationResult(
-        value=total / (n * (n - 1)),  # sum over i != j counts each pair i < j twice
+        value=total / pairs_counted,
         mode=mode,
         ground_truth=truth.kind,
         ground_truth_label=truth.label,
@@ -208,4 +209,5 @@ def memorization_score(
         sample=sample,
         seed=seed if sample is not None else None,
         components=features.shape[1] if mode == "reference" else None,
+        zero_cosine_baseline=_scaled_square_sum(truth, n, alpha, beta) / pairs_counted,
     )

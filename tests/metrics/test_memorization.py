@@ -135,6 +135,25 @@ def test_paper_mode_equals_brute_force(case) -> None:
     assert (result.sample, result.seed, result.components) == (None, None, None)
 
 
+@FAST
+@given(cases(), st.sampled_from(MEMORIZATION_MODES))
+def test_zero_cosine_baseline_is_the_mean_squared_scaled_truth(case, mode: str) -> None:
+    reps, truth, dense, _ = case
+    upper = dense[np.triu_indices(reps.shape[0], 1)]
+    if mode == "reference":
+        span = upper.max() - upper.min()
+        upper = (upper - upper.min()) / span if span > 0 else np.zeros_like(upper)
+    result = memorization_score(reps, truth, mode=mode)
+    assert result.zero_cosine_baseline == pytest.approx(np.mean(upper**2), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+def test_orthogonal_representations_score_the_baseline(storage: str) -> None:
+    truth, _ = make_truth(storage, 12, np.random.default_rng(3))
+    result = memorization_score(np.eye(12) * 3.0, truth)  # every cosine between rows is 0
+    assert result.value == pytest.approx(result.zero_cosine_baseline, rel=1e-12)
+
+
 def test_paper_mode_hand_example() -> None:
     reps = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 3.0]])
     sim = np.array([[0.0, 0.5, 1.0], [0.5, 0.0, 0.0], [1.0, 0.0, 0.0]])
