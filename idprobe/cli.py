@@ -26,6 +26,7 @@ from idprobe.data import (
     random_split,
 )
 from idprobe.errors import ConfigError, IdprobeError, verbatim
+from idprobe.evaluation.representation import ENTITY_KINDS, representation_scores
 from idprobe.ids import (
     ASSIGNMENT_FILE,
     IdAssignment,
@@ -36,6 +37,7 @@ from idprobe.ids import (
     write_id_file,
 )
 from idprobe.metrics import DIVERSITY_METHODS, GROUND_TRUTH_KINDS, MEMORIZATION_MODES
+from idprobe.training.new_rows import NEW_ROW_METHODS
 
 __all__ = ["main"]
 
@@ -199,8 +201,6 @@ def _metrics_table(args: argparse.Namespace, assignment: IdAssignment) -> tuple[
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
-    from idprobe.evaluation import representation_scores
-
     assignment = IdAssignment.load(args.assignment)
     table, vocabulary = _metrics_table(args, assignment)
     interactions = None
@@ -362,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     vocab.add_argument("--tokenizer", metavar="DIR", help="a directory with tokenizer.json")
     metrics.add_argument(
         "--new-rows",
-        choices=["norm_matched", "standard_normal"],
+        choices=NEW_ROW_METHODS,
         help="give new ID tokens missing from the vocabulary seeded random rows (else an error)",
     )
     _add_dataset_arguments(metrics, flag=True, required=False)
@@ -378,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="training",
         help="MS ground truth from the training view (default) or from all interactions",
     )
-    metrics.add_argument("--entities", choices=["items", "users"], default="items")
+    metrics.add_argument("--entities", choices=ENTITY_KINDS, default="items")
     metrics.add_argument("--ds-method", choices=DIVERSITY_METHODS, default="sampled")
     metrics.add_argument("--ds-pairs", type=int, default=10_000, metavar="N")
     metrics.add_argument("--temperature", type=float, default=1.0, help="softmax temperature of DS")
