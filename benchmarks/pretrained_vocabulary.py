@@ -38,7 +38,7 @@ from idprobe.metrics import (
     memorization_score,
     similarity_ground_truth,
 )
-from idprobe.training.new_rows import NEW_ROW_METHODS, extend_table
+from idprobe.training.new_rows import NEW_ROW_METHODS, add_missing_tokens
 from idprobe.training.pretrained import bundled_minilm_dir, input_embeddings
 from idprobe.training.vocabulary import Vocabulary
 
@@ -83,9 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, params in STRATEGIES.items():
         started = time.perf_counter()
         assignment = get_strategy(name, **params).assign(view, seed=args.seed)
-        missing = [t for t in assignment.new_tokens if t not in vocabulary.token_to_row]
-        extended, rows = extend_table(table, missing, seed=args.seed, method=args.new_rows)
-        extended_vocabulary = vocabulary.with_tokens(rows)
+        extended, extended_vocabulary = add_missing_tokens(
+            table, vocabulary, assignment.new_tokens, seed=args.seed, method=args.new_rows
+        )
         reps, _ = entity_representations(
             extended, assignment, extended_vocabulary, interactions=view
         )

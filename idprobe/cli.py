@@ -164,7 +164,7 @@ def _load_table(path: str) -> Any:
 
 def _metrics_table(args: argparse.Namespace, assignment: IdAssignment) -> tuple[Any, Any]:
     """The embedding table and the vocabulary that maps the assignment's tokens to its rows."""
-    from idprobe.training.new_rows import extend_table
+    from idprobe.training.new_rows import add_missing_tokens
     from idprobe.training.pretrained import input_embeddings
     from idprobe.training.vocabulary import Vocabulary
 
@@ -194,9 +194,9 @@ def _metrics_table(args: argparse.Namespace, assignment: IdAssignment) -> tuple[
                 verbatim("neither"),
             )
     if args.new_rows is not None:
-        missing = [t for t in assignment.new_tokens if t not in vocabulary.token_to_row]
-        table, rows = extend_table(table, missing, seed=args.seed, method=args.new_rows)
-        vocabulary = vocabulary.with_tokens(rows)
+        table, vocabulary = add_missing_tokens(
+            table, vocabulary, assignment.new_tokens, seed=args.seed, method=args.new_rows
+        )
     return table, vocabulary
 
 

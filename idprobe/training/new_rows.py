@@ -16,8 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from idprobe.errors import ConfigError, choices
+from idprobe.training.vocabulary import Vocabulary
 
-__all__ = ["NEW_ROW_METHODS", "extend_table", "new_rows"]
+__all__ = ["NEW_ROW_METHODS", "add_missing_tokens", "extend_table", "new_rows"]
 
 NEW_ROW_METHODS = ("norm_matched", "standard_normal")
 
@@ -46,3 +47,16 @@ def extend_table(
     first = table.shape[0]
     extended = np.concatenate([table, new_rows(table, len(tokens), seed, method)])
     return extended, {token: first + k for k, token in enumerate(tokens)}
+
+
+def add_missing_tokens(
+    table: np.ndarray,
+    vocabulary: Vocabulary,
+    tokens: Sequence[str],
+    seed: int,
+    method: str = "norm_matched",
+) -> tuple[np.ndarray, Vocabulary]:
+    """Give the ``tokens`` the vocabulary lacks new rows; returns the table and vocabulary extended."""
+    missing = [token for token in tokens if token not in vocabulary.token_to_row]
+    extended, rows = extend_table(table, missing, seed=seed, method=method)
+    return extended, vocabulary.with_tokens(rows)

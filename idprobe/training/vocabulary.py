@@ -112,7 +112,7 @@ class Vocabulary:
         )
 
     def with_tokens(self, rows: Mapping[str, int]) -> Vocabulary:
-        """This vocabulary plus new tokens at the given rows (e.g. from ``extend_table``)."""
+        """This vocabulary plus new tokens at the given rows (see ``new_rows.add_missing_tokens``)."""
         clash = next((t for t in rows if t in self.token_to_row), None)
         if clash is not None:
             raise ConfigError("new tokens", "tokens not already in the vocabulary", clash)

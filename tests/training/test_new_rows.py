@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from idprobe.errors import ConfigError
-from idprobe.training.new_rows import extend_table, new_rows
+from idprobe.training.new_rows import add_missing_tokens, extend_table, new_rows
+from idprobe.training.vocabulary import Vocabulary
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -36,6 +37,14 @@ def test_extend_table_appends_rows_after_the_table() -> None:
     extended, rows = extend_table(table, ["<a>", "<b>"], seed=0)
     assert rows == {"<a>": 4, "<b>": 5}
     assert extended.shape == (6, 3) and np.array_equal(extended[:4], table)
+
+
+def test_add_missing_tokens_extends_only_what_the_vocabulary_lacks() -> None:
+    table = np.ones((3, 2))
+    vocab = Vocabulary({"a": 0, "<x>": 1, "b": 2}, "test", 3)
+    extended, extended_vocab = add_missing_tokens(table, vocab, ["<x>", "<y>", "<z>"], seed=0)
+    assert extended.shape == (5, 2)
+    assert [extended_vocab.rows_of(t) for t in ("<x>", "<y>", "<z>")] == [(1,), (3,), (4,)]
 
 
 def test_unknown_method() -> None:
