@@ -24,6 +24,7 @@ why the scores here are item-side.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,10 +183,7 @@ class SimilarityGroundTruth:
         if self.is_sparse:
             return float(self.matrix.sum()), float((self.matrix.data**2).sum())
         total, squares = 0.0, 0.0
-        for start in range(0, self.n, 1024):
-            block = np.array(self.matrix[start : start + 1024], dtype=np.float64)
-            rows = np.arange(block.shape[0])
-            block[rows, rows + start] = 0.0
+        for block in _off_diagonal_blocks(self.matrix, fill=0.0):
             total += float(block.sum())
             squares += float(np.einsum("ij,ij->", block, block))
         return total, squares
@@ -208,17 +206,23 @@ class SimilarityGroundTruth:
                 low, high = min(low, 0.0), max(high, 0.0)
             return low, high
         low, high = np.inf, -np.inf
-        for start in range(0, self.n, 1024):
-            block = np.array(self.matrix[start : start + 1024], dtype=np.float64)
-            rows = np.arange(block.shape[0])
-            block[rows, rows + start] = np.nan
+        for block in _off_diagonal_blocks(self.matrix, fill=np.nan):
             low = min(low, float(np.nanmin(block)))
             high = max(high, float(np.nanmax(block)))
         return low, high
 
 
-def _ratings_matrix(interactions: Interactions, kind: str) -> tuple[sp.csr_matrix, np.ndarray]:
-    """``(D, counts)``: ``D[u, i] = r_ui - mean_u`` as CSR (explicit zeros kept), and ratings per user."""
+def _off_diagonal_blocks(matrix: Any, fill: float, size: int = 1024) -> Iterator[np.ndarray]:
+    """Float64 copies of ``size`` rows of a dense square matrix at a time, diagonal set to ``fill``."""
+    for start in range(0, matrix.shape[0], size):
+        block = np.array(matrix[start : start + size], dtype=np.float64)
+        rows = np.arange(block.shape[0])
+        block[rows, rows + start] = fill
+        yield block
+
+
+def _ratings_matrix(interactions: Interactions, kind: str) -> sp.csr_matrix:
+    """``D[u, i] = r_ui - mean_u`` as CSR (explicit zeros kept)."""
     if not interactions.has_ratings:
         raise DatasetError(
             f"{interactions.name}: ground truth '{kind}' needs ratings and the data has none; "
@@ -232,12 +236,12 @@ def _ratings_matrix(interactions: Interactions, kind: str) -> tuple[sp.csr_matri
         (deviations, interactions.item_index.astype(np.int64), interactions.offsets),
         shape=(interactions.n_users, interactions.n_items),
     )
-    return matrix, lengths
+    return matrix
 
 
 def dev_devs(interactions: Interactions) -> DevDevs:
     """Precompute ``Dev`` and ``DevS`` of every item once (paper eq. 13; module docstring)."""
-    deviations, _ = _ratings_matrix(interactions, "dev_devs")
+    deviations = _ratings_matrix(interactions, "dev_devs")
     columns = deviations.tocsc()
     dev = np.asarray(columns.sum(axis=0)).ravel()
     devs = np.asarray(columns.multiply(columns).sum(axis=0)).ravel()
@@ -253,7 +257,12 @@ def _divide_pairs(numerator: sp.spmatrix, denominator: sp.spmatrix) -> sp.csr_ma
     positive = reciprocal.data > 0
     reciprocal.data[positive] = 1.0 / reciprocal.data[positive]
     reciprocal.data[~positive] = 0.0
-    out = sp.csr_matrix(sp.csr_matrix(numerator).multiply(reciprocal))
+    return _without_diagonal(sp.csr_matrix(numerator).multiply(reciprocal))
+
+
+def _without_diagonal(matrix: sp.spmatrix) -> sp.csr_matrix:
+    """CSR copy of ``matrix`` with the diagonal and every stored zero removed."""
+    out = sp.csr_matrix(matrix)
     out.setdiag(0)
     out.eliminate_zeros()
     return out
@@ -290,14 +299,10 @@ def _cooccurrence_cosine(interactions: Interactions, items: np.ndarray | None) -
     if items is not None:
         binary = binary[:, items]
     counts = np.asarray(binary.sum(axis=0)).ravel()
-    co = (binary.T @ binary).tocoo()
-    scale = np.sqrt(counts[co.row] * counts[co.col])
-    values = np.zeros_like(co.data)
-    np.divide(co.data, scale, out=values, where=scale > 0)
-    out = sp.csr_matrix((values, (co.row, co.col)), shape=co.shape)
-    out.setdiag(0)
-    out.eliminate_zeros()
-    return out
+    inverse_root = np.zeros_like(counts)
+    np.divide(1.0, np.sqrt(counts), out=inverse_root, where=counts > 0)
+    scale = sp.diags(inverse_root)  # C_ij / sqrt(n_i n_j) = (S C S)_ij, S = diag(n^-1/2)
+    return _without_diagonal(scale @ (binary.T @ binary) @ scale)
 
 
 def similarity_ground_truth(
@@ -330,7 +335,7 @@ def similarity_ground_truth(
             kind, LABELS[kind], factor.size, factor=factor, items=described
         )
     if kind == "adjusted_cosine":
-        deviations, _ = _ratings_matrix(interactions, kind)
+        deviations = _ratings_matrix(interactions, kind)
         if index is not None:
             deviations = deviations[:, index]
         matrix = _adjusted_cosine(deviations)
