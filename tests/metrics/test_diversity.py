@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from metric_errors import config_error
 from scipy.special import softmax
 from scipy.stats import chisquare
 from scipy.stats import t as student_t
 
-from idprobe.errors import ConfigError
 from idprobe.metrics import (
     DIVERSITY_METHODS,
     DiversityConvergence,
@@ -62,18 +62,6 @@ def brute_pairs(reps: np.ndarray, left, right, temperature: float = 1.0) -> np.n
     return np.array(
         [half_symmetric_kl(p[i], lp[i], p[j], lp[j]) for i, j in zip(left, right, strict=True)]
     )
-
-
-def config_error(parameter: str, call, *fragments: str) -> ConfigError:
-    with pytest.raises(ConfigError) as info:
-        call()
-    message = str(info.value)
-    assert info.value.parameter == parameter
-    assert message.startswith(f"{parameter}: expected ")
-    assert "\n" not in message
-    for fragment in fragments:
-        assert fragment in message, message
-    return info.value
 
 
 @st.composite

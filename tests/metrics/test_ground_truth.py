@@ -11,10 +11,11 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from metric_errors import config_error
 from sklearn.metrics.pairwise import cosine_similarity
 
 from idprobe.data import Interactions, load_dataset
-from idprobe.errors import ConfigError, DatasetError
+from idprobe.errors import DatasetError
 from idprobe.metrics import (
     GROUND_TRUTH_KINDS,
     DevDevs,
@@ -136,18 +137,6 @@ def dense_cooccurrence(m: np.ndarray) -> np.ndarray:
 @functools.cache
 def movielens(path: Path) -> Interactions:
     return load_dataset(path)
-
-
-def config_error(parameter: str, call, *fragments: str) -> ConfigError:
-    with pytest.raises(ConfigError) as info:
-        call()
-    message = str(info.value)
-    assert info.value.parameter == parameter
-    assert message.startswith(f"{parameter}: expected ")
-    assert "\n" not in message
-    for fragment in fragments:
-        assert fragment in message, message
-    return info.value
 
 
 interaction_cases = st.builds(

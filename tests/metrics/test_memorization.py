@@ -12,12 +12,12 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from metric_errors import config_error
 from sklearn.decomposition import PCA
 from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.preprocessing import StandardScaler
 
 from idprobe.data import Interactions, load_dataset
-from idprobe.errors import ConfigError
 from idprobe.metrics import (
     MEMORIZATION_MODES,
     MemorizationResult,
@@ -87,18 +87,6 @@ def make_truth(storage: str, n: int, rng: np.random.Generator, wrap: bool = True
     if wrap:
         given_matrix = SimilarityGroundTruth.from_matrix(given_matrix)
     return given_matrix, dense
-
-
-def config_error(parameter: str, call, *fragments: str) -> ConfigError:
-    with pytest.raises(ConfigError) as info:
-        call()
-    message = str(info.value)
-    assert info.value.parameter == parameter
-    assert message.startswith(f"{parameter}: expected ")
-    assert "\n" not in message
-    for fragment in fragments:
-        assert fragment in message, message
-    return info.value
 
 
 @st.composite

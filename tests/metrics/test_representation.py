@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from metric_errors import config_error
 
-from idprobe.errors import ConfigError
 from idprobe.metrics import TokenRows, id_representations
 
 FAST = settings(max_examples=30, deadline=None)
@@ -20,19 +20,6 @@ def loop_reference(table: np.ndarray, ids) -> np.ndarray:
     """``E[ids].mean(0)`` for each entity, one at a time, in float64."""
     table = np.asarray(table, dtype=np.float64)
     return np.stack([table[np.asarray(list(row), dtype=np.int64)].mean(axis=0) for row in ids])
-
-
-def config_error(parameter: str, call, *fragments: str) -> ConfigError:
-    """Run ``call``; it must raise a one-line ConfigError naming ``parameter`` (and fragments)."""
-    with pytest.raises(ConfigError) as info:
-        call()
-    message = str(info.value)
-    assert info.value.parameter == parameter
-    assert message.startswith(f"{parameter}: expected ")
-    assert "\n" not in message
-    for fragment in fragments:
-        assert fragment in message, message
-    return info.value
 
 
 @st.composite
