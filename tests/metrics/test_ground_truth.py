@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from metric_errors import config_error
+from metric_checks import config_error
 from sklearn.metrics.pairwise import cosine_similarity
 
 from idprobe.data import Interactions, load_dataset

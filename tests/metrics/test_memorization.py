@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import scipy.sparse as sp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from metric_errors import config_error
+from metric_checks import assert_scalar_result_renders, config_error
 from sklearn.decomposition import PCA
 from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.preprocessing import StandardScaler
@@ -493,12 +491,5 @@ def test_result_renders(mode: str) -> None:
     truth, _ = make_truth("rank_one", 10, rng)
     result = memorization_score(rng.normal(size=(10, 4)), truth, mode=mode, sample=8, seed=2)
     assert isinstance(result, MemorizationResult)
-    record = result.to_dict()
-    assert json.loads(json.dumps(record)) == record
-    assert record["value"] == result.value and record["mode"] == mode
-    assert float(result) == result.value
-    html = result._repr_html_()
-    assert f"{result.value:.6g}" in html and "MemorizationResult" in html
-    frame = result.to_frame()
-    assert isinstance(frame, pd.DataFrame) and len(frame) == 1
-    assert frame["value"].iloc[0] == result.value and frame["sample"].iloc[0] == 8
+    assert assert_scalar_result_renders(result)["mode"] == mode
+    assert result.to_frame()["sample"].iloc[0] == 8

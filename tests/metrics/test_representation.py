@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from metric_errors import config_error
+from metric_checks import config_error
 
 from idprobe.metrics import TokenRows, id_representations
 
