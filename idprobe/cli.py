@@ -233,6 +233,104 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_settings(args: argparse.Namespace) -> Any:
+    """RunSettings from --config (TOML whose keys are the settings) overridden by explicit flags."""
+    import tomllib
+
+    from idprobe.training.run import RunSettings
+
+    values: dict[str, Any] = {}
+    if args.config:
+        path = Path(args.config)
+        try:
+            values = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError("--config", "an existing TOML file", str(path)) from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError("--config", f"valid TOML in {path}", verbatim(str(error))) from None
+    flags = {
+        "dataset": args.dataset,
+        "data_format": args.format,
+        "k_core": args.k_core,
+        "strategy": args.strategy,
+        "backbone": args.backbone,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "seed": args.seed,
+        "user_scheme": args.user_scheme,
+        "max_history": args.max_history,
+        "templates_per_sample": args.templates_per_sample,
+        "augment": args.augment,
+        "init": args.init,
+        "numeric_reinit": args.numeric_reinit,
+        "vocab_size": args.vocab_size,
+        "precision": args.precision,
+        "threads": args.threads,
+    }
+    values.update({k: v for k, v in flags.items() if v is not None})
+    if args.tasks:
+        values["tasks"] = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    if args.set:
+        values["strategy_params"] = {**values.get("strategy_params", {}), **_settings(args.set)}
+    if args.data_option:
+        values["data_options"] = {**values.get("data_options", {}), **_settings(args.data_option)}
+    per_sample = values.get("templates_per_sample")
+    if isinstance(per_sample, str) and per_sample.isdigit():
+        values["templates_per_sample"] = int(per_sample)
+    return RunSettings.from_dict(values)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from idprobe.experiment import train
+
+    settings = _train_settings(args)
+    select_on = None if args.select_on == "none" else args.select_on
+    started = time.perf_counter()
+    result = train(
+        settings,
+        args.out,
+        resume=args.resume,
+        select_on=select_on,
+        validation_users=args.validation_users,
+        progress=not args.quiet,
+    )
+    seconds = time.perf_counter() - started
+    last = result.losses[-1] if result.losses else float("nan")
+    print(
+        f"trained {settings.strategy} on {settings.dataset} with {settings.backbone}: "
+        f"{result.epochs} epoch(s), last loss {last:.4f}, {seconds:.1f} s; run in {args.out}"
+    )
+    if result.best_score is not None:
+        print(
+            f"selected epoch {result.best_epoch} (validation {select_on} = {result.best_score:.4f})"
+        )
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from idprobe.evaluation import evaluate_run, metrics_path
+
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
+    metrics = evaluate_run(
+        args.run_dir,
+        split=args.split,
+        tasks=tasks,
+        beams=args.beams,
+        max_users=args.max_users,
+        filtered=args.filtered,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        threads=args.threads,
+    )
+    if args.json:
+        print(json.dumps(metrics.to_dict(), indent=2))
+    else:
+        print(metrics.to_text())
+        print(f"written to {metrics_path(args.run_dir, args.split)}")
+    return 0
+
+
 def _dataset_argument(
     parser: argparse.ArgumentParser, flag: bool = False, required: bool = True
 ) -> None:
@@ -393,6 +491,67 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--seed", type=int, default=0, help="pairs, samples and new rows")
     metrics.add_argument("--json", action="store_true", help="print one JSON object")
     metrics.set_defaults(run=_cmd_metrics)
+
+    train = commands.add_parser(
+        "train",
+        help="train the shared P5-style model on one strategy's IDs",
+        description="Data -> IDs -> prompts -> tokenizer -> backbone -> training, into a run "
+        "directory. Settings come from --config (TOML, keys = idprobe.training.RunSettings "
+        "fields) and the flags below, which win.",
+    )
+    train.add_argument("--config", metavar="FILE.toml", help="run settings (flags override)")
+    _add_dataset_arguments(train, flag=True, required=False)
+    train.add_argument("--strategy", help="see `idprobe list strategies` (default rid)")
+    train.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="strategy parameter (repeatable)"
+    )
+    train.add_argument("--backbone", help="t5-tiny (default), t5-small, llama-tiny, minilm or DIR")
+    train.add_argument("--tasks", help="comma-separated, e.g. sequential,direct (the default)")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--learning-rate", type=float)
+    train.add_argument("--seed", type=int, help="the only source of randomness (default 0)")
+    train.add_argument("--user-scheme", help="numeric (user_k, default) or strategy")
+    train.add_argument("--max-history", type=int, help="history items in a prompt (default 20)")
+    train.add_argument(
+        "--templates-per-sample", help="'all' seen templates per sample, or a number (default 1)"
+    )
+    train.add_argument("--augment", help="META ID F layer: auto (default), on, off")
+    train.add_argument("--init", help="new ID-token rows: normal (default), mean, vectors")
+    train.add_argument("--numeric-reinit", help="numeric sub-token rows: none, normal, uniform")
+    train.add_argument("--vocab-size", type=int, help="trained tokenizer size (default 2000)")
+    train.add_argument("--precision", help="auto (bf16 on a capable GPU, else fp32), bf16, fp32")
+    train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    train.add_argument(
+        "--select-on",
+        default="ndcg@10",
+        help="validation metric for model selection after each epoch, or 'none' (last epoch)",
+    )
+    train.add_argument(
+        "--validation-users", type=int, default=1000, metavar="N", help="users scored per epoch"
+    )
+    train.add_argument("--out", required=True, metavar="RUN", help="the run directory")
+    train.add_argument("--resume", action="store_true", help="continue a killed run")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(run=_cmd_train)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="HR/NDCG/MRR (and RMSE, BLEU) of a trained run; writes RUN/metrics.json",
+    )
+    evaluate.add_argument("run_dir", metavar="RUN", help="a run directory made by `idprobe train`")
+    evaluate.add_argument("--split", default="test", help="test (default) or validation")
+    evaluate.add_argument("--tasks", help="comma-separated (default: the tasks it was trained on)")
+    evaluate.add_argument("--beams", type=int, default=10, help="beams = ranked list length")
+    evaluate.add_argument("--max-users", type=int, metavar="N", help="a seeded subset of users")
+    evaluate.add_argument(
+        "--filtered", action="store_true", help="drop the user's earlier items from the list"
+    )
+    evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    evaluate.add_argument("--seed", type=int, default=0, help="user subset and bootstrap")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(run=_cmd_evaluate)
     return parser
 
 

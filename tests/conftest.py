@@ -10,6 +10,8 @@ import pytest
 # No test may reach a model hub (REFERENCE.md: an accidental hub load retries ~46 s).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Tiny models on a shared 2-core machine: a second torch/BLAS thread made steps up to 17x slower.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("IDPROBE_SHARED_DATA", REPO.parent / "shared" / "data"))

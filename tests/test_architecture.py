@@ -19,10 +19,11 @@ def test_import_linter_contracts_hold():
 
 def test_import_idprobe_loads_no_heavy_library():
     code = (
-        "import sys, idprobe, idprobe.data, idprobe.cli, idprobe.metrics, idprobe.evaluation; "
+        "import sys, idprobe, idprobe.data, idprobe.cli, idprobe.metrics, idprobe.evaluation, "
+        "idprobe.prompts; "
         "import idprobe.training.vocabulary, idprobe.training.pretrained, idprobe.training.new_rows; "
         "heavy = {'torch', 'transformers', 'numba', 'pandas', 'matplotlib', 'gensim', "
-        "'tokenizers', 'safetensors'} & set(sys.modules); "
+        "'tokenizers', 'safetensors', 'sacrebleu', 'peft'} & set(sys.modules); "
         "print(sorted(heavy))"
     )
     result = subprocess.run(

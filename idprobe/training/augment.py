@@ -89,7 +89,8 @@ class AugmentedEmbedding(nn.Module):
         slot = torch.full((size,), -1, dtype=torch.int64)
         slot[torch.as_tensor(ids, dtype=torch.int64)] = torch.arange(len(ids), dtype=torch.int64)
         self.register_buffer("slot", slot.to(device))
-        self.register_buffer("vectors", torch.as_tensor(table, dtype=torch.float32).to(device))
+        # A copy: assignments hold read-only arrays, which torch cannot wrap safely.
+        self.register_buffer("vectors", torch.tensor(table, dtype=torch.float32, device=device))
         self.F = _seeded_linear(table.shape[1], base.embedding_dim, seed, base.weight)
 
     # --- what Hugging Face code reads from an input embedding -------------------------------
