@@ -17,15 +17,18 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "idprobe needs Python >= 3.11, found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.core-installed: $(BIN)/python pyproject.toml constraints.txt
-	$(PIP) -e .
+$(VENV)/.training-installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -e ".[training]"
 	@touch $@
 
 $(VENV)/.dev-installed: $(BIN)/python pyproject.toml constraints.txt
 	$(PIP) -e ".[all,dev]"
-	@touch $@ $(VENV)/.core-installed
+	@touch $@ $(VENV)/.training-installed
 
-demo: $(VENV)/.core-installed
+# The demo trains t5-tiny on one CPU thread: small models run fastest on one (see README).
+DEMO_TRAIN := --dataset synthetic --epochs 3 --learning-rate 0.003 --threads 1 --validation-users 200 --quiet
+
+demo: $(VENV)/.training-installed
 	$(BIN)/idprobe data stats synthetic
 	@echo
 	$(BIN)/idprobe ids build --dataset synthetic --strategy cid --set max_group_size=50 --out runs/demo/cid --force
@@ -36,8 +39,16 @@ demo: $(VENV)/.core-installed
 	$(BIN)/idprobe metrics --assignment runs/demo/meta --initial-vectors --new-rows norm_matched \
 	    --dataset synthetic --ds-method exact
 	@echo
+	rm -rf runs/demo/train-sid runs/demo/train-meta
+	$(BIN)/idprobe train --strategy sid $(DEMO_TRAIN) --out runs/demo/train-sid
+	$(BIN)/idprobe evaluate runs/demo/train-sid --threads 1
+	@echo
+	$(BIN)/idprobe train --strategy meta --set n_clusters=8 --set walks_per_node=8 \
+	    --set walk_length=32 --set epochs=2 $(DEMO_TRAIN) --out runs/demo/train-meta
+	$(BIN)/idprobe evaluate runs/demo/train-meta --threads 1
+	@echo
 	@echo "Stages not built yet (no results are invented for them):"
-	@echo "  trainer + HR/NDCG (and DS/MS of trained embeddings) -> figures -> HTML report (idprobe compare)"
+	@echo "  figures -> HTML report (idprobe compare)"
 
 test: $(VENV)/.dev-installed
 	$(BIN)/lint-imports
@@ -49,6 +60,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_ids.py --skip-paper
 	$(BIN)/python benchmarks/bench_metrics.py
+	$(BIN)/python benchmarks/bench_training.py --threads 1
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

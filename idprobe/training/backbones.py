@@ -36,6 +36,7 @@ from transformers import (
     T5Config,
     T5ForConditionalGeneration,
 )
+from transformers.utils import logging as hf_logging
 
 from idprobe.errors import ConfigError, choices
 from idprobe.training.tokenizer import load_tokenizer
@@ -161,10 +162,16 @@ def _minilm(seed: int) -> Backbone:
 
     directory = str(bundled_minilm_dir())
     tokenizer = load_tokenizer(directory)
+    tokenizer.eos_token = tokenizer.sep_token  # BERT ends every text with [SEP]: the decoder's EOS
     _seeded(seed)  # the decoder's cross-attention weights are new
-    model = EncoderDecoderModel.from_encoder_decoder_pretrained(
-        directory, directory, local_files_only=True
-    )
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # a long table of the (expected) new cross-attention weights
+    try:
+        model = EncoderDecoderModel.from_encoder_decoder_pretrained(
+            directory, directory, local_files_only=True
+        )
+    finally:
+        hf_logging.set_verbosity(verbosity)
     start = tokenizer.cls_token_id
     model.config.decoder_start_token_id = start
     model.config.pad_token_id = tokenizer.pad_token_id

@@ -57,16 +57,18 @@ def prepare_id_tokens(
         raise ConfigError("numeric_reinit", choices(NUMERIC_REINITS), numeric_reinit)
     if not std > 0:
         raise ConfigError("std", "a positive number", std)
+    parts = _table_owners(model)
     if init == "vectors":
-        _check_vectors(vectors, model.get_input_embeddings().weight.shape[1])
-    old_rows = model.get_input_embeddings().weight.shape[0]
+        _check_vectors(vectors, parts[0].get_input_embeddings().weight.shape[1])
+    old_rows = parts[0].get_input_embeddings().weight.shape[0]
     known = len(tokenizer)  # the vocabulary before the ID tokens
     token_ids = add_id_tokens(tokenizer, new_tokens)
     # Tokens the vocabulary already had keep their trained rows; only truly new rows are set.
     fresh = [(i, t) for i, t in zip(token_ids, new_tokens, strict=True) if i >= known]
-    if len(tokenizer) > old_rows:
-        model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
-    weight = model.get_input_embeddings().weight
+    for part in parts:
+        if len(tokenizer) > part.get_input_embeddings().weight.shape[0]:
+            part.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    weight = parts[0].get_input_embeddings().weight
     generator = torch.Generator().manual_seed(seed)
     record: dict[str, Any] = {
         "init": init,
@@ -100,7 +102,22 @@ def prepare_id_tokens(
                 rows = torch.rand(shape, generator=generator) * 20.0 - 10.0
             weight[numeric] = rows.to(weight.dtype)
             record["numeric_rows"] = len(numeric)
+        for part in parts[1:]:  # a second table (bert2bert's decoder) gets the same rows
+            other = part.get_input_embeddings().weight
+            rows = [i for i, _ in fresh]
+            if numeric_reinit != "none":
+                rows += numeric_token_ids(tokenizer)
+            index = torch.as_tensor(rows, dtype=torch.long)
+            other[index] = weight[index].to(other.dtype)
     return record
+
+
+def _table_owners(model: PreTrainedModel) -> list[PreTrainedModel]:
+    """The models whose input tables hold the vocabulary: the model itself, or the encoder and
+    the decoder of a ``transformers.EncoderDecoderModel`` (two tables; it cannot resize itself)."""
+    if type(model).__name__ == "EncoderDecoderModel":
+        return [model.encoder, model.decoder]
+    return [model]
 
 
 def _check_vectors(vectors: Mapping[str, np.ndarray] | None, width: int) -> None:

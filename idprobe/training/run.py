@@ -48,7 +48,15 @@ from idprobe.training.embeddings import NEW_ROW_INITS, NUMERIC_REINITS, prepare_
 from idprobe.training.tokenizer import load_tokenizer, train_tokenizer
 from idprobe.training.trainer import FitResult, TrainConfig, fit, load_best
 
-__all__ = ["AUGMENT_MODES", "LoadedRun", "RunSettings", "load_run", "train_run"]
+__all__ = [
+    "AUGMENT_MODES",
+    "LoadedRun",
+    "RunSettings",
+    "item_trie",
+    "load_run",
+    "target_ids",
+    "train_run",
+]
 
 log = logging.getLogger(__name__)
 
@@ -194,22 +202,39 @@ class LoadedRun:
 def item_trie(backbone: Backbone, assignment: IdAssignment, interactions: Interactions) -> IdTrie:
     """Trie over exactly the target strings the model was trained to produce for each item."""
     phrases = item_phrases(assignment, interactions)
-    encoded = backbone.tokenizer(phrases, add_special_tokens=True)["input_ids"]
-    eos = backbone.tokenizer.eos_token_id
-    sequences = []
-    for ids in encoded:
+    start = [] if backbone.decoder_start_token_id is None else [backbone.decoder_start_token_id]
+    return IdTrie.from_sequences([start + ids for ids in target_ids(backbone.tokenizer, phrases)])
+
+
+def target_ids(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
+    """Token ids of target texts as the model must write them: content, then EOS.
+
+    Tokenizers differ in their special tokens: T5's adds only EOS, BERT's wraps the text in
+    [CLS] ... [SEP] (SEP is then the EOS), LLaMA's adds only BOS. A leading BOS/CLS is dropped
+    and a missing EOS appended, so every backbone learns and decodes the same shape.
+    """
+    eos = tokenizer.eos_token_id
+    leading = {tokenizer.bos_token_id, tokenizer.cls_token_id} - {None, eos}
+    out = []
+    for ids in tokenizer(list(texts))["input_ids"]:
         ids = list(ids)
-        if not ids or ids[-1] != eos:  # causal tokenizers often add BOS, not EOS
-            ids = [i for i in ids if i != backbone.tokenizer.bos_token_id] + [eos]
-        start = [] if backbone.decoder_start_token_id is None else [backbone.decoder_start_token_id]
-        sequences.append(start + ids)
-    return IdTrie.from_sequences(sequences)
+        if ids and ids[0] in leading:
+            ids = ids[1:]
+        if not ids or ids[-1] != eos:
+            ids.append(eos)
+        out.append(ids)
+    return out
 
 
-def _augment_on(settings: RunSettings, assignment: IdAssignment) -> bool:
+def _augment_on(settings: RunSettings, assignment: IdAssignment, backbone: Backbone) -> bool:
     if settings.augment == "off":
         return False
     has_vectors = bool(assignment.vector_tokens)
+    if type(backbone.model).__name__ == "EncoderDecoderModel":
+        # bert2bert has two input tables; one F for both is not what the paper describes.
+        if settings.augment == "on":
+            raise ConfigError("augment", "a T5 or causal-LM backbone for the F layer", "minilm")
+        return False
     if settings.augment == "on" and not has_vectors:
         raise ConfigError(
             "augment",
@@ -266,7 +291,7 @@ def _backbone(
         seed=settings.seed,
     )
     record: dict[str, Any] = {"new_rows": rows, "augment": None}
-    if _augment_on(settings, assignment):
+    if _augment_on(settings, assignment, backbone):
         ids = backbone.tokenizer.convert_tokens_to_ids(list(assignment.vector_tokens))
         install_augmentation(
             backbone.model, ids, assignment.vectors, alpha=settings.alpha, seed=settings.seed
@@ -292,7 +317,7 @@ def _tokenize(
     sources = tokenizer(
         [e.source for e in examples], truncation=True, max_length=max_source_tokens
     )["input_ids"]
-    targets = tokenizer([e.target for e in examples])["input_ids"]
+    targets = target_ids(tokenizer, [e.target for e in examples])
     return [TokenizedExample(tuple(s), tuple(t)) for s, t in zip(sources, targets, strict=True)]
 
 

