@@ -281,6 +281,11 @@ def _train_settings(args: argparse.Namespace) -> Any:
     return RunSettings.from_dict(values)
 
 
+def _main_process() -> bool:
+    """Under torchrun only rank 0 prints (every rank computed the same result)."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from idprobe.experiment import train
 
@@ -296,6 +301,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     seconds = time.perf_counter() - started
+    if not _main_process():
+        return 0
     last = result.losses[-1] if result.losses else float("nan")
     print(
         f"trained {settings.strategy} on {settings.dataset} with {settings.backbone}: "
@@ -323,6 +330,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         seed=args.seed,
         threads=args.threads,
     )
+    if not _main_process():
+        return 0
     if args.json:
         print(json.dumps(metrics.to_dict(), indent=2))
     else:

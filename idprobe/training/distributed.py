@@ -15,7 +15,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-__all__ = ["gather_once", "init_from_environment", "shard_bounds", "world"]
+__all__ = ["barrier", "gather_once", "init_from_environment", "shard_bounds", "world"]
 
 
 def init_from_environment() -> None:
@@ -46,3 +46,9 @@ def gather_once(local: list[Any]) -> list[Any]:
     parts: list[list[Any] | None] = [None] * size
     dist.all_gather_object(parts, list(local))
     return [value for part in parts for value in (part or [])]
+
+
+def barrier() -> None:
+    """Wait for every process (no-op alone)."""
+    if world()[1] > 1:
+        dist.barrier()

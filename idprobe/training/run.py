@@ -44,6 +44,7 @@ from idprobe.training.backbones import (
 )
 from idprobe.training.batching import TokenizedExample
 from idprobe.training.decoding import IdTrie
+from idprobe.training.distributed import barrier, init_from_environment, world
 from idprobe.training.embeddings import NEW_ROW_INITS, NUMERIC_REINITS, prepare_id_tokens
 from idprobe.training.tokenizer import load_tokenizer, train_tokenizer
 from idprobe.training.trainer import FitResult, TrainConfig, fit, load_best
@@ -338,6 +339,10 @@ def train_run(
     """
     directory = Path(directory)
     settings_path = directory / SETTINGS_FILE
+    # Under torchrun every process runs this; rank 0 builds what is shared (IDs, tokenizer,
+    # settings.json) and the others load it, so the processes train on identical inputs.
+    init_from_environment()
+    rank, _ = world()
     if settings_path.exists() and not resume:
         raise ConfigError(
             "out", "a new run directory (or --resume)", verbatim(f"{directory} already holds a run")
@@ -348,10 +353,11 @@ def train_run(
             raise ConfigError(
                 "resume", "the settings the run was started with", "different settings"
             )
+    barrier()  # every process has checked before rank 0 writes anything
     directory.mkdir(parents=True, exist_ok=True)
     interactions = settings.load_data()
     split = leave_one_out(interactions, max_his=settings.max_history)
-    assignment = _assignment(settings, split, directory)
+    assignment = _rank_zero_first(rank, lambda: _assignment(settings, split, directory))
     examples = training_examples(
         split,
         assignment,
@@ -362,19 +368,22 @@ def train_run(
         seed=settings.seed,
     )
     corpus = [text for e in examples for text in (e.source, e.target)]
-    backbone, record = _backbone(settings, assignment, corpus, directory)
+    backbone, record = _rank_zero_first(
+        rank, lambda: _backbone(settings, assignment, corpus, directory)
+    )
     tokenized = _tokenize(backbone, examples, settings.max_source_tokens)
     record["examples"] = len(tokenized)
     record["tokenizer_size"] = len(backbone.tokenizer)
     record["cold_test_targets"] = split.cold_test_targets
-    atomic_write_json(
-        settings_path,
-        {
-            "settings": settings.to_dict(),
-            "provenance": Provenance(seed=settings.seed, config=settings.to_dict()).to_dict(),
-            "record": record,
-        },
-    )
+    if rank == 0:
+        atomic_write_json(
+            settings_path,
+            {
+                "settings": settings.to_dict(),
+                "provenance": Provenance(seed=settings.seed, config=settings.to_dict()).to_dict(),
+                "record": record,
+            },
+        )
     run = LoadedRun(directory, settings, backbone, assignment, split, record)
     callback = None
     if validate is not None:
@@ -397,8 +406,20 @@ def train_run(
         progress=progress,
         threads=settings.threads,
     )
-    _save_final(backbone, directory, result)
+    if rank == 0:
+        _save_final(backbone, directory, result)
+    barrier()
     return result
+
+
+def _rank_zero_first(rank: int, build: Callable[[], Any]) -> Any:
+    """Rank 0 builds (and saves); then the other processes build, loading what it saved."""
+    if rank == 0:
+        value = build()
+        barrier()
+        return value
+    barrier()
+    return build()
 
 
 def _save_final(backbone: Backbone, directory: Path, result: FitResult) -> None:
