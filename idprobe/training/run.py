@@ -55,6 +55,7 @@ __all__ = [
     "RunSettings",
     "item_trie",
     "load_run",
+    "render_examples",
     "target_ids",
     "train_run",
 ]
@@ -311,6 +312,21 @@ def _backbone(
     return backbone, record
 
 
+def render_examples(
+    settings: RunSettings, split: LeaveOneOutSplit, assignment: IdAssignment
+) -> list[PromptExample]:
+    """The training prompts of a run: its tasks, templates and user scheme on the split."""
+    return training_examples(
+        split,
+        assignment,
+        settings.tasks,
+        user_scheme=settings.user_scheme,
+        templates=settings.templates,
+        per_sample=settings.templates_per_sample,
+        seed=settings.seed,
+    )
+
+
 def _tokenize(
     backbone: Backbone, examples: Sequence[PromptExample], max_source_tokens: int
 ) -> list[TokenizedExample]:
@@ -358,15 +374,7 @@ def train_run(
     interactions = settings.load_data()
     split = leave_one_out(interactions, max_his=settings.max_history)
     assignment = _rank_zero_first(rank, lambda: _assignment(settings, split, directory))
-    examples = training_examples(
-        split,
-        assignment,
-        settings.tasks,
-        user_scheme=settings.user_scheme,
-        templates=settings.templates,
-        per_sample=settings.templates_per_sample,
-        seed=settings.seed,
-    )
+    examples = render_examples(settings, split, assignment)
     corpus = [text for e in examples for text in (e.source, e.target)]
     backbone, record = _rank_zero_first(
         rank, lambda: _backbone(settings, assignment, corpus, directory)
