@@ -10,7 +10,9 @@ only what ``X`` needs.
 * ``backbones``: ``t5-tiny``, ``t5-small``, ``llama-tiny``, ``minilm``, local directories, LoRA.
 * ``embeddings``: explicit, recorded initialisation of new rows; numeric sub-token re-init.
 * ``augment``: the META ID layer ``E[t] + alpha F(c_t)`` as an embedding wrapper.
-* ``batching``, ``trainer``: collation and the one ``fit`` (checkpoints, resume, DDP).
+* ``batching``, ``trainer``: collation and the one ``fit`` (resume, selection, DDP);
+  ``checkpoints`` (the atomic files it writes and reads) and ``optim`` (AdamW, schedule,
+  precision) are its parts.
 * ``decoding``: the ID trie and constrained beam search.
 * ``distributed``: contiguous shards and one gather for evaluation.
 * ``run``: a run directory from settings (data -> IDs -> prompts -> model -> fit).

@@ -48,33 +48,28 @@ sees (resume reads it on every rank). The validation callback runs on **every** 
 shard its own work and gather); the score of rank 0 is the one used. As always with collectives,
 an exception on one rank only leaves the others waiting at the next one until torch's timeout.
 
-Precision (REFERENCE.md pitfall 10: never fp16): ``"auto"`` is bfloat16 autocast on a CUDA GPU
-that supports it, else fp32; ``"bf16"`` is bfloat16 autocast on the training device, including
-CPU (torch's CPU autocast: correct, usually not faster than fp32) and an error on a GPU without
-bfloat16; ``"fp32"`` is plain float32. Weights and optimizer state stay float32 in every case.
+Precision (REFERENCE.md pitfall 10: never fp16): ``"auto"``, ``"bf16"`` or ``"fp32"``, as
+``idprobe.training.optim`` describes; weights and optimizer state stay float32 in every case.
+
+This module is the training loop; ``idprobe.training.optim`` builds the optimizer and schedule and
+resolves the precision, ``idprobe.training.checkpoints`` writes and reads the files above.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import math
 import numbers
 import os
-import random
-import re
 import shutil
-import tempfile
 import time
-from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -82,13 +77,38 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from idprobe.errors import ConfigError, choices, verbatim
-from idprobe.results import Provenance, atomic_write_json
+from idprobe.results import Provenance
 from idprobe.training.batching import (
     IGNORE_INDEX,
     KINDS,
     TokenizedExample,
     collate,
     target_token_count,
+)
+from idprobe.training.checkpoints import (
+    BEST,
+    CHECKPOINTS,
+    SELECTION_FILE,
+    checkpoint_meta,
+    latest_checkpoint,
+    load_best,
+    prune_checkpoints,
+    read_checkpoint,
+    remove_partial_checkpoints,
+    rng_state,
+    saved_best_epoch,
+    set_rng_state,
+    write_best,
+    write_checkpoint,
+    write_selection,
+)
+from idprobe.training.distributed import world
+from idprobe.training.optim import (
+    PRECISIONS,
+    autocast_context,
+    build_optimizer,
+    linear_warmup_factor,
+    resolve_precision,
 )
 
 __all__ = [
@@ -105,21 +125,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PRECISIONS = ("auto", "bf16", "fp32")
 SELECTIONS = ("max", "min")
 
 LOG_FILE = "train_log.jsonl"
-SELECTION_FILE = "selection.json"
-CHECKPOINTS = "checkpoints"
-BEST = "best"
-_CHECKPOINT_FILE = "checkpoint.pt"
-_BEST_FILE = "model.pt"
-_EPOCH_DIR = re.compile(r"epoch-(\d+)")
-_TMP_PREFIX = ".tmp-"
-_FORMAT = 1
-# Fields that may differ between a checkpoint and the run resuming it: they change no number.
-_RESUMABLE_CHANGES = frozenset({"log_every"})
-_META_NAMES = {"world_size": "world size", "n_examples": "examples", "examples_digest": "examples"}
 
 
 def _is_int(value: object) -> bool:
@@ -146,7 +154,7 @@ class TrainConfig:
             ``warmup_steps`` is ``None``.
         max_grad_norm: clip the global gradient L2 norm to this; ``None`` disables clipping.
         grad_accum: micro-batches accumulated per optimizer step.
-        precision: ``"auto"``, ``"bf16"`` or ``"fp32"`` (see the module docstring).
+        precision: ``"auto"``, ``"bf16"`` or ``"fp32"`` (see ``idprobe.training.optim``).
         seed: seeds the example order (with the epoch) and dropout (with the rank).
         log_every: optimizer steps between lines of ``train_log.jsonl``.
     """
@@ -197,35 +205,6 @@ class TrainConfig:
         return asdict(self)
 
 
-def linear_warmup_factor(step: int, warmup: int, total: int) -> float:
-    """Learning-rate multiplier after ``step`` optimizer steps (the one step ``step + 1`` uses).
-
-    ``step / warmup`` during warm-up, then ``(total - step) / (total - warmup)`` down to 0: the
-    schedule of ``transformers.get_linear_schedule_with_warmup``, which ``fit`` uses. As there,
-    with ``warmup > 0`` the first optimizer step has learning rate 0.
-    """
-    if step < warmup:
-        return step / max(1, warmup)
-    return max(0.0, (total - step) / max(1, total - warmup))
-
-
-def resolve_precision(precision: str, device: torch.device | str) -> str:
-    """``"bf16"`` or ``"fp32"``: what ``precision`` means on ``device`` (module docstring)."""
-    if precision not in PRECISIONS:
-        raise ConfigError("precision", choices(PRECISIONS), precision)
-    device = torch.device(device)
-    if precision == "fp32":
-        return "fp32"
-    gpu_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
-    if precision == "auto":
-        return "bf16" if gpu_bf16 else "fp32"
-    if device.type == "cuda" and not gpu_bf16:
-        raise ConfigError(
-            "precision", "'fp32' or 'auto' on a GPU without bfloat16 support", precision
-        )
-    return "bf16"
-
-
 @dataclass(frozen=True)
 class FitResult:
     """What a training run did.
@@ -271,29 +250,6 @@ class FitResult:
         data["losses"] = list(self.losses)
         data["scores"] = list(self.scores)
         return data
-
-
-def latest_checkpoint(out_dir: str | os.PathLike[str]) -> Path | None:
-    """The latest complete checkpoint file under ``out_dir/checkpoints``, or ``None``.
-
-    Complete means a directory named ``epoch-{n}`` holding ``checkpoint.pt``; temporary
-    directories of an interrupted write are hidden (``.tmp-...``) and never match.
-    """
-    epochs = _checkpoint_dirs(Path(out_dir) / CHECKPOINTS)
-    return epochs[-1][1] / _CHECKPOINT_FILE if epochs else None
-
-
-def load_best(model: nn.Module, out_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Load the best epoch's weights from ``out_dir/best`` into ``model``.
-
-    Returns ``{"epoch": ..., "score": ...}`` of the loaded weights.
-    """
-    path = Path(out_dir) / BEST / _BEST_FILE
-    if not path.is_file():
-        raise ConfigError("out_dir", f"a directory with {BEST}/{_BEST_FILE} written by fit", path)
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(saved["model"])
-    return {"epoch": saved["epoch"], "score": saved["score"]}
 
 
 def fit(
@@ -398,7 +354,11 @@ def fit(
 
 def _resolve_device(model: nn.Module, device: str | torch.device | None) -> torch.device:
     if device is not None:
-        return torch.device(device)
+        chosen = torch.device(device)
+        if chosen.type == "cuda" and chosen.index is None:
+            # "cuda" alone: this process's GPU (torch.cuda.set_device needs an index).
+            chosen = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        return chosen
     current = next(model.parameters()).device
     if current.type != "cpu":
         return current
@@ -409,32 +369,10 @@ def _resolve_device(model: nn.Module, device: str | torch.device | None) -> torc
 
 def _init_distributed(device: torch.device) -> tuple[int, int]:
     """``(rank, world_size)``; initialises the default process group under torchrun."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return 0, 1
-    dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return dist.get_rank(), dist.get_world_size()
-
-
-def _checkpoint_dirs(root: Path) -> list[tuple[int, Path]]:
-    if not root.is_dir():
-        return []
-    found = []
-    for child in root.iterdir():
-        match = _EPOCH_DIR.fullmatch(child.name)
-        if match and (child / _CHECKPOINT_FILE).is_file():
-            found.append((int(match.group(1)), child))
-    return sorted(found)
-
-
-def _examples_digest(examples: Sequence[TokenizedExample]) -> str:
-    digest = hashlib.sha256()
-    for example in examples:
-        for ids in (example.source_ids, example.target_ids):
-            digest.update(len(ids).to_bytes(4, "little"))
-            digest.update(array("q", ids).tobytes())
-    return digest.hexdigest()
+    initialized = dist.is_available() and dist.is_initialized()
+    if not initialized and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return world()
 
 
 def _callback_name(callback: Callable[..., Any]) -> str:
@@ -452,48 +390,6 @@ def _summed_loss(logits: torch.Tensor, labels: torch.Tensor, kind: str) -> torch
         ignore_index=IGNORE_INDEX,
         reduction="sum",
     )
-
-
-def _rng_state(device: torch.device) -> dict[str, Any]:
-    name, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
-    state: dict[str, Any] = {
-        "torch": torch.get_rng_state(),
-        # numpy's key array as a tensor so the checkpoint loads with weights_only=True
-        "numpy": [name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
-        "python": random.getstate(),
-    }
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def _set_rng_state(state: dict[str, Any], device: torch.device) -> None:
-    torch.set_rng_state(state["torch"])
-    name, keys, pos, has_gauss, cached = state["numpy"]
-    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
-    random.setstate(state["python"])
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"], device)
-
-
-def _save_file(obj: Any, path: Path) -> None:
-    """``torch.save`` into ``path`` and flush it to disk (the caller makes it appear atomically)."""
-    with open(path, "wb") as handle:
-        torch.save(obj, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        _save_file(obj, Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class _Run:
@@ -538,7 +434,15 @@ class _Run:
         self.steps_per_epoch = math.ceil(len(examples) / self.step_size)
         self.total_steps = self.steps_per_epoch * config.epochs
         self.warmup = config.warmup(self.total_steps)
-        self.digest = _examples_digest(examples)
+        # what a checkpoint must match to be resumed by this run
+        self.meta = checkpoint_meta(
+            config.to_dict(),
+            world_size=world_size,
+            kind=kind,
+            selection=selection,
+            callback=None if validate is None else _callback_name(validate),
+            examples=examples,
+        )
         # progress of the run (restored from a checkpoint on resume)
         self.epoch = 0
         self.global_step = 0
@@ -550,27 +454,13 @@ class _Run:
 
     # -- set-up ------------------------------------------------------------------------------
 
-    def _build_optimizer(self) -> None:
-        decay, no_decay = [], []
-        for parameter in self.module.parameters():
-            if parameter.requires_grad:
-                (decay if parameter.ndim >= 2 else no_decay).append(parameter)
-        groups = [{"params": decay, "weight_decay": self.config.weight_decay}]
-        if no_decay:
-            groups.append({"params": no_decay, "weight_decay": 0.0})
-        self.optimizer = torch.optim.AdamW(groups, lr=self.config.learning_rate)
-        from transformers import get_linear_schedule_with_warmup
-
-        self.scheduler = get_linear_schedule_with_warmup(
-            self.optimizer, self.warmup, self.total_steps
-        )
-
     def _barrier(self) -> None:
         if self.distributed:
             dist.barrier()
 
-    def _sum(self, value: float | int, dtype: torch.dtype) -> float:
-        tensor = torch.tensor([value], dtype=dtype, device=self.comm_device)
+    def _sum(self, value: float | int) -> float:
+        """``value`` summed over all processes, in float64."""
+        tensor = torch.tensor([value], dtype=torch.float64, device=self.comm_device)
         if self.distributed:
             dist.all_reduce(tensor)
         return tensor.item()
@@ -590,40 +480,12 @@ class _Run:
             (self.out_dir / LOG_FILE).touch()
         self._barrier()
 
-    def _checkpoint_meta(self) -> dict[str, Any]:
-        config = self.config.to_dict()
-        for name in _RESUMABLE_CHANGES:
-            config.pop(name)
-        return {
-            "config": config,
-            "world_size": self.world_size,
-            "kind": self.kind,
-            "selection": self.selection,
-            "validate": None if self.validate is None else _callback_name(self.validate),
-            "n_examples": len(self.examples),
-            "examples_digest": self.digest,
-        }
-
     def _resume(self, path: Path) -> None:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        if saved.get("format") != _FORMAT:
-            raise ConfigError("resume", f"a checkpoint of format {_FORMAT}", path)
-        expected = self._checkpoint_meta()
-        old_meta = saved["meta"]
-        for name, new in expected.pop("config").items():
-            old = old_meta["config"].get(name)
-            if old != new:
-                raise ConfigError(name, f"{old!r} to resume the checkpoint {path}", new)
-        for key, new in expected.items():
-            old = old_meta.get(key)
-            if old != new:
-                parameter = _META_NAMES.get(key, key)
-                found = verbatim("other examples") if key == "examples_digest" else new
-                raise ConfigError(parameter, f"{old!r} to resume the checkpoint {path}", found)
+        saved = read_checkpoint(path, self.meta)
         self.module.load_state_dict(saved["model"])
         self.optimizer.load_state_dict(saved["optimizer"])
         self.scheduler.load_state_dict(saved["scheduler"])
-        _set_rng_state(saved["rng"][self.rank], self.device)
+        set_rng_state(saved["rng"][self.rank], self.device)
         self.epoch = saved["epoch"]
         self.global_step = saved["global_step"]
         self.losses = list(saved["losses"])
@@ -643,20 +505,15 @@ class _Run:
 
         The checkpoint is written before ``best/``, so only its own epoch can be missing there.
         """
-        info = self.out_dir / BEST / "best.json"
-        recorded = json.loads(info.read_text("utf-8"))["epoch"] if info.is_file() else None
-        if recorded != self.best_epoch and self.best_epoch == self.epoch:
+        if saved_best_epoch(self.out_dir) != self.best_epoch and self.best_epoch == self.epoch:
             self._write_best(saved["model"])
         self._write_selection()
 
     # -- files (rank 0) ----------------------------------------------------------------------
 
     def _write_checkpoint(self, rng: list[dict[str, Any]]) -> None:
-        root = self.out_dir / CHECKPOINTS
-        root.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "format": _FORMAT,
-            "meta": self._checkpoint_meta(),
+        state = {
+            "meta": self.meta,
             "model": self.module.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
@@ -669,26 +526,10 @@ class _Run:
             "best_score": self.best_score,
             "log_bytes": self.log_bytes,
         }
-        tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}epoch-{self.epoch}-", dir=root))
-        try:
-            _save_file(payload, tmp / _CHECKPOINT_FILE)
-            target = root / f"epoch-{self.epoch}"
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-
-    def _prune_checkpoints(self) -> None:
-        for _, path in _checkpoint_dirs(self.out_dir / CHECKPOINTS)[: -self.keep_checkpoints]:
-            shutil.rmtree(path)
+        write_checkpoint(self.out_dir, self.epoch, state)
 
     def _write_best(self, state_dict: dict[str, torch.Tensor]) -> None:
-        best = self.out_dir / BEST
-        payload = {"epoch": self.best_epoch, "score": self.best_score, "model": state_dict}
-        _atomic_torch_save(payload, best / _BEST_FILE)
-        atomic_write_json(best / "best.json", {"epoch": self.best_epoch, "score": self.best_score})
+        write_best(self.out_dir, state_dict, epoch=self.best_epoch, score=self.best_score)
 
     def selection_rule(self) -> str:
         if self.validate is None:
@@ -697,32 +538,31 @@ class _Run:
         return f"validation callback {name}, {self.selection}, best epoch {self.best_epoch}"
 
     def _write_selection(self) -> None:
-        atomic_write_json(
-            self.out_dir / SELECTION_FILE,
-            {
-                "rule": self.selection_rule(),
-                "callback": None if self.validate is None else _callback_name(self.validate),
-                "selection": self.selection if self.validate is not None else "last",
-                "best_epoch": self.best_epoch,
-                "best_score": self.best_score,
-                "scores": [
-                    {"epoch": epoch, "score": score}
-                    for epoch, score in enumerate(self.scores, start=1)
-                ],
-            },
+        write_selection(
+            self.out_dir,
+            rule=self.selection_rule(),
+            callback=None if self.validate is None else _callback_name(self.validate),
+            selection=self.selection if self.validate is not None else "last",
+            best_epoch=self.best_epoch,
+            best_score=self.best_score,
+            scores=self.scores,
         )
 
     # -- training ----------------------------------------------------------------------------
 
     def fit(self, *, resume: bool, started: float) -> FitResult:
         was_training = self.module.training
-        self._build_optimizer()
+        self.optimizer, self.scheduler = build_optimizer(
+            self.module,
+            learning_rate=self.config.learning_rate,
+            weight_decay=self.config.weight_decay,
+            warmup_steps=self.warmup,
+            total_steps=self.total_steps,
+        )
         checkpoint = None
         if resume:
             if self.rank == 0:
-                root = self.out_dir / CHECKPOINTS
-                for leftover in root.glob(f"{_TMP_PREFIX}*") if root.is_dir() else []:
-                    shutil.rmtree(leftover, ignore_errors=True)  # an interrupted write
+                remove_partial_checkpoints(self.out_dir)
             self._barrier()
             checkpoint = latest_checkpoint(self.out_dir)
         resumed_from = None
@@ -863,12 +703,10 @@ class _Run:
             )
             batches.append((bool(part), {k: v.to(self.device) for k, v in batch.items()}))
         tokens = sum(target_token_count(b["labels"], self.kind) for real, b in batches if real)
-        total_tokens = self._sum(tokens, torch.float64)
+        total_tokens = self._sum(tokens)
         scale = self.world_size / max(total_tokens, 1.0)  # DDP averages gradients over processes
         loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
-        autocast = torch.autocast(
-            self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"
-        )
+        autocast = autocast_context(self.precision, self.device)
         for m, (real, batch) in enumerate(batches):
             sync = m == len(batches) - 1
             no_sync = self.network.no_sync() if self.distributed and not sync else None
@@ -880,7 +718,7 @@ class _Run:
                     summed = summed * 0.0
                 (summed * scale).backward()
             loss_sum += summed.detach().double()
-        loss = self._sum(loss_sum.item(), torch.float64) / max(total_tokens, 1.0)
+        loss = self._sum(loss_sum.item()) / max(total_tokens, 1.0)
         if not math.isfinite(loss):
             raise FloatingPointError(
                 f"training loss is {loss} at step {self.global_step + 1} (epoch {self.epoch})"
@@ -929,10 +767,10 @@ class _Run:
         )
         if improved:
             self.best_epoch, self.best_score = self.epoch, score
-        rng = [_rng_state(self.device)]
+        rng = [rng_state(self.device)]
         if self.distributed:
             rng = [None] * self.world_size
-            dist.all_gather_object(rng, _rng_state(self.device))
+            dist.all_gather_object(rng, rng_state(self.device))
         if self.rank == 0:
             # Checkpoint first, then best/: a crash in between is repaired on resume from the
             # checkpoint, which holds the same weights.
@@ -940,6 +778,6 @@ class _Run:
             if improved:
                 self._write_best(self.module.state_dict())
             self._write_selection()
-            self._prune_checkpoints()
+            prune_checkpoints(self.out_dir, self.keep_checkpoints)
             logger.info("epoch %d: score %s (best epoch %s)", self.epoch, score, self.best_epoch)
         self._barrier()

@@ -17,7 +17,7 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from idprobe.errors import ConfigError
-from idprobe.training import trainer
+from idprobe.training import checkpoints, trainer
 from idprobe.training.batching import TokenizedExample, collate, target_token_count
 from idprobe.training.trainer import (
     FitResult,
@@ -289,7 +289,7 @@ def test_a_crash_while_writing_a_checkpoint_leaves_no_epoch_directory(
     straight = tiny_t5(dropout=0.1)
     expected = run(straight, examples, config, tmp_path / "a")
 
-    real_save = trainer._save_file
+    real_save = checkpoints._save_file
 
     def dying_save(obj, path: Path) -> None:
         if "epoch-2" in str(path):
@@ -297,7 +297,7 @@ def test_a_crash_while_writing_a_checkpoint_leaves_no_epoch_directory(
             raise OSError("disk full")
         real_save(obj, path)
 
-    monkeypatch.setattr(trainer, "_save_file", dying_save)
+    monkeypatch.setattr(checkpoints, "_save_file", dying_save)
     with pytest.raises(OSError, match=r"disk full"):
         run(tiny_t5(dropout=0.1), examples, config, tmp_path / "b")
     monkeypatch.undo()
@@ -324,14 +324,14 @@ def test_best_weights_are_repaired_after_a_crash_before_their_write(
     def score(model: torch.nn.Module, epoch: int) -> float:
         return -float(epoch)  # min selection: epoch 2 is the best
 
-    real_save = trainer._atomic_torch_save
+    real_save = checkpoints._atomic_torch_save
 
     def dying_save(obj, path: Path) -> None:
         if obj["epoch"] == 2:
             raise OSError("killed")
         real_save(obj, path)
 
-    monkeypatch.setattr(trainer, "_atomic_torch_save", dying_save)
+    monkeypatch.setattr(checkpoints, "_atomic_torch_save", dying_save)
     model = tiny_t5()
     with pytest.raises(OSError, match=r"killed"):
         run(model, examples, config, tmp_path, validate=score, selection="min")
@@ -531,3 +531,16 @@ def test_two_processes_match_one_process_with_the_doubled_batch(tmp_path: Path) 
     lines = [json.loads(x) for x in (run_dir / "train_log.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines] == [1, 2, 3, 4, 5, 6]  # one writer
     assert [x["loss"] for x in lines] == pytest.approx(list(reference.losses), abs=1e-5)
+
+
+def test_a_bare_cuda_device_means_this_process_gpu(monkeypatch) -> None:
+    """torch.cuda.set_device refuses an index-less "cuda"; fit resolves it to LOCAL_RANK's GPU."""
+    from idprobe.training.trainer import _resolve_device
+
+    model = torch.nn.Linear(2, 2)
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    assert _resolve_device(model, "cuda") == torch.device("cuda", 0)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert _resolve_device(model, "cuda") == torch.device("cuda", 1)
+    assert _resolve_device(model, "cuda:3") == torch.device("cuda", 3)
+    assert _resolve_device(model, "cpu") == torch.device("cpu")
