@@ -205,8 +205,9 @@ def _seen_csr(run: Any, split: str, users: np.ndarray) -> tuple[np.ndarray, np.n
     starts = data.offsets[:-1][users]
     ends = samples.history_end[users]
     indptr = np.concatenate([[0], np.cumsum(ends - starts)])
-    indices = np.concatenate([data.item_index[s:e] for s, e in zip(starts, ends, strict=True)])
-    return indptr, indices
+    # Position of each seen interaction: its user's start plus its offset inside the block.
+    positions = np.arange(indptr[-1]) + np.repeat(starts - indptr[:-1], ends - starts)
+    return indptr, data.item_index[positions]
 
 
 def _ranking_task(
