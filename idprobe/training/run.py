@@ -33,6 +33,7 @@ from idprobe.data import Interactions, leave_one_out, load_dataset
 from idprobe.data.splits import LeaveOneOutSplit
 from idprobe.errors import ConfigError, choices, verbatim
 from idprobe.ids import IdAssignment, get_strategy
+from idprobe.ids.base import data_fingerprint
 from idprobe.prompts import TASKS, PromptExample, item_phrases, training_examples
 from idprobe.results import Provenance, atomic_write_json
 from idprobe.training.augment import install_augmentation
@@ -248,14 +249,27 @@ def _augment_on(settings: RunSettings, assignment: IdAssignment, backbone: Backb
 
 def _assignment(settings: RunSettings, split: LeaveOneOutSplit, directory: Path) -> IdAssignment:
     saved = directory / "assignment"
+    strategy = get_strategy(settings.strategy, **dict(settings.strategy_params))
     if (saved / "assignment.json").exists():
+        # Reused only if built by the same strategy, parameters, seed and data (REFERENCE
+        # pitfall 7: an ID cache keyed by less than that silently swaps the mapping).
         assignment = IdAssignment.load(saved)
-        if assignment.strategy != settings.strategy:
+        built = (assignment.strategy, dict(assignment.params), assignment.seed, assignment.data)
+        wanted = (
+            strategy.name,
+            json.loads(json.dumps(strategy.params(), default=list)),
+            settings.seed,
+            data_fingerprint(split.training_view),
+        )
+        if json.dumps(built, sort_keys=True, default=str) != json.dumps(
+            wanted, sort_keys=True, default=str
+        ):
             raise ConfigError(
-                "resume", f"a run of strategy {settings.strategy}", assignment.strategy
+                "run",
+                f"IDs in {saved} built by {strategy.name} with these parameters, seed and data",
+                verbatim("an assignment built otherwise"),
             )
         return assignment
-    strategy = get_strategy(settings.strategy, **dict(settings.strategy_params))
     assignment = strategy.assign(split.training_view, seed=settings.seed)
     assignment.save(saved)
     return assignment

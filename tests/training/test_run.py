@@ -106,6 +106,18 @@ def test_a_finished_run_is_not_overwritten_and_resume_checks_settings(tmp_path):
         train_run(tiny_settings(learning_rate=0.01), tmp_path / "run", resume=True, progress=False)
 
 
+def test_ids_left_by_other_settings_are_not_reused(tmp_path):
+    """A run killed before settings.json leaves only its IDs; other settings must not adopt them."""
+    from idprobe.ids import get_strategy
+
+    settings = tiny_settings()
+    split = leave_one_out(settings.load_data(), max_his=settings.max_history)
+    stale = get_strategy("sid", start=2001).assign(split.training_view, seed=0)
+    stale.save(tmp_path / "run" / "assignment")
+    with pytest.raises(ConfigError, match=r"^run: expected IDs in .* built by sid with these"):
+        train_run(settings, tmp_path / "run", progress=False)
+
+
 def test_load_run_errors(tmp_path):
     with pytest.raises(ConfigError, match=r"^run: expected a run directory with settings.json"):
         load_run(tmp_path)
