@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 from idprobe.evaluation import compare_runs, evaluate_run, metrics_path
@@ -36,7 +35,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--max-history", type=int, default=10, help="META ID's 10")
-    parser.add_argument("--eval-users", type=int, default=2000)
+    parser.add_argument(
+        "--eval-users", type=int, default=2000, help="seeded test users (0: all of them)"
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -56,19 +57,18 @@ def main() -> None:
             threads=args.threads,
             seed=args.seed,
         )
-        started = time.perf_counter()
         if not (directory / "model").exists():
             resume = (directory / SETTINGS_FILE).exists()
-            result = train(settings, directory, resume=resume, select_on=None, progress=False)
-            speed = result.examples_per_second
-        else:
-            speed = float("nan")
-        trained = time.perf_counter() - started
+            train(settings, directory, resume=resume, select_on=None, progress=False)
+        # The training cost as recorded by the run (also for runs trained earlier).
+        trained = json.loads((directory / "model" / "selected.json").read_text())
+        seconds, speed = trained.get("seconds", float("nan")), trained.get("examples_per_second")
         if not metrics_path(directory).exists():
-            evaluate_run(directory, max_users=args.eval_users, seed=args.seed, threads=args.threads)
+            users = args.eval_users or None
+            evaluate_run(directory, max_users=users, seed=args.seed, threads=args.threads)
         metrics = json.loads(metrics_path(directory).read_text())["tasks"]
-        rows.append((name, trained, speed, metrics))
-        print(f"{name}: trained in {trained:.0f} s", flush=True)
+        rows.append((name, seconds, speed or float("nan"), metrics))
+        print(f"{name}: trained in {seconds:.0f} s", flush=True)
 
     keys = ("hr@5", "ndcg@5", "hr@10", "ndcg@10")
     print(

@@ -454,7 +454,17 @@ def _save_final(backbone: Backbone, directory: Path, result: FitResult) -> None:
     save_model(backbone.model, str(tmp / _MODEL_FILE))
     atomic_write_json(
         tmp / "selected.json",
-        {"epoch": result.best_epoch, "score": result.best_score, "rule": result.selection_rule},
+        {
+            "epoch": result.best_epoch,
+            "score": result.best_score,
+            "rule": result.selection_rule,
+            # This call's training cost (a resumed run counts only what it trained).
+            "seconds": result.seconds,
+            "examples_per_second": result.examples_per_second,
+            "steps": result.steps,
+            "precision": result.precision,
+            "processes": result.world_size,
+        },
     )
     shutil.rmtree(target, ignore_errors=True)
     tmp.replace(target)
