@@ -201,6 +201,27 @@ def _metrics_table(args: argparse.Namespace, assignment: IdAssignment) -> tuple[
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
+    options = {
+        "entities": args.entities,
+        "ds_method": args.ds_method,
+        "ds_pairs": args.ds_pairs,
+        "temperature": args.temperature,
+        "ground_truth": None if args.ms_ground_truth == "auto" else args.ms_ground_truth,
+        "ms_mode": args.ms_mode,
+        "ms_sample": args.ms_sample,
+        "seed": args.seed,
+    }
+    if args.run_dir is not None:
+        from idprobe.evaluation.representation import run_representation_scores
+
+        if args.assignment is not None or args.dataset is not None:
+            raise ConfigError(
+                "--run", "no --assignment or --dataset (a run brings its own)", "both given"
+            )
+        _print_scores(run_representation_scores(args.run_dir, **options), args.json)
+        return 0
+    if args.assignment is None:
+        raise ConfigError("--assignment", "an `ids build` output (or --run RUN)", "none")
     assignment = IdAssignment.load(args.assignment)
     table, vocabulary = _metrics_table(args, assignment)
     interactions = None
@@ -212,25 +233,16 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
             interactions = leave_one_out(data).training_view
         else:
             interactions = random_split(data, seed=args.seed).training_view
-    scores = representation_scores(
-        table,
-        assignment,
-        vocabulary,
-        interactions,
-        entities=args.entities,
-        ds_method=args.ds_method,
-        ds_pairs=args.ds_pairs,
-        temperature=args.temperature,
-        ground_truth=None if args.ms_ground_truth == "auto" else args.ms_ground_truth,
-        ms_mode=args.ms_mode,
-        ms_sample=args.ms_sample,
-        seed=args.seed,
-    )
-    if args.json:
+    scores = representation_scores(table, assignment, vocabulary, interactions, **options)
+    _print_scores(scores, args.json)
+    return 0
+
+
+def _print_scores(scores: Any, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(scores.to_dict(), indent=2, default=str))
     else:
         print(scores.to_text())
-    return 0
 
 
 def _train_settings(args: argparse.Namespace) -> Any:
@@ -451,13 +463,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Diversity Score (DS) and Memorization Score (MS) of ID representations: "
         "the mean embedding rows of each ID's tokens (META ID paper, section 3.3).",
     )
-    metrics.add_argument("--assignment", required=True, metavar="DIR", help="an `ids build` output")
+    metrics.add_argument("--assignment", metavar="DIR", help="an `ids build` output")
     table = metrics.add_mutually_exclusive_group(required=True)
     table.add_argument("--embeddings", metavar="E.npy", help="a (vocab, d) embedding table")
     table.add_argument(
         "--initial-vectors",
         action="store_true",
         help="the assignment's own initial token vectors (skip-gram, centroids): an untrained model",
+    )
+    table.add_argument(
+        "--run",
+        dest="run_dir",  # `run` is the command's function
+        metavar="RUN",
+        help="a trained run (`idprobe train`): its input table (F term included), tokenizer, IDs "
+        "and training view",
     )
     table.add_argument(
         "--model-dir",

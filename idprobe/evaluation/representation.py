@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ __all__ = [
     "RepresentationScores",
     "entity_representations",
     "representation_scores",
+    "run_representation_scores",
 ]
 
 ENTITY_KINDS = ("items", "users")
@@ -187,4 +189,20 @@ def representation_scores(
         memorization=memorization,
         memorization_note=note,
         provenance=Provenance(seed=seed, config=config),
+    )
+
+
+def run_representation_scores(directory: str | Path, **options: Any) -> RepresentationScores:
+    """DS and MS of a trained run's ID representations (options of :func:`representation_scores`).
+
+    The table is the trained model's input embedding as the model reads it (META ID's F term
+    included), the vocabulary is the run's tokenizer, and the MS ground truth comes from the
+    run's own training view.
+    """
+    from idprobe.training.run import input_table, load_run
+
+    run = load_run(directory)
+    vocabulary = Vocabulary.from_tokenizer_dir(Path(directory) / "tokenizer")
+    return representation_scores(
+        input_table(run.model), run.assignment, vocabulary, run.split.training_view, **options
     )

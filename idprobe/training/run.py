@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
 from safetensors.torch import load_model, save_model
 
 from idprobe.data import Interactions, leave_one_out, load_dataset
@@ -36,7 +38,7 @@ from idprobe.ids import IdAssignment, get_strategy
 from idprobe.ids.base import data_fingerprint
 from idprobe.prompts import TASKS, PromptExample, item_phrases, training_examples
 from idprobe.results import Provenance, atomic_write_json
-from idprobe.training.augment import install_augmentation
+from idprobe.training.augment import AugmentedEmbedding, install_augmentation
 from idprobe.training.backbones import (
     Backbone,
     apply_lora,
@@ -54,6 +56,7 @@ __all__ = [
     "AUGMENT_MODES",
     "LoadedRun",
     "RunSettings",
+    "input_table",
     "item_trie",
     "load_run",
     "render_examples",
@@ -324,6 +327,15 @@ def _backbone(
         backbone.tokenizer.save_pretrained(str(saved))
     record["backbone"] = backbone.description
     return backbone, record
+
+
+def input_table(model: Any) -> np.ndarray:
+    """The model's input-embedding table as float32 numpy, as the model reads it: with the F
+    layer installed, ``E + alpha F(c)`` on the rows that have vectors (bert2bert: the encoder's)."""
+    layer = model.get_input_embeddings()
+    with torch.no_grad():
+        weight = layer.effective_weight() if isinstance(layer, AugmentedEmbedding) else layer.weight
+        return weight.detach().float().cpu().numpy()
 
 
 def render_examples(

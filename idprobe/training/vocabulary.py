@@ -23,6 +23,8 @@ from idprobe.ids.external import is_new_token
 
 __all__ = ["Vocabulary"]
 
+_MARKERS = frozenset({"▁", "Ġ"})  # bare word-boundary pieces (SentencePiece, byte-level BPE)
+
 
 @dataclass(frozen=True, eq=False)
 class Vocabulary:
@@ -140,7 +142,13 @@ class Vocabulary:
                 )
             rows: tuple[int, ...] = (row,)
         else:
-            rows = tuple(self.tokenizer.encode(token, add_special_tokens=False).ids)
+            encoding = self.tokenizer.encode(token, add_special_tokens=False)
+            # A SentencePiece-style tokenizer may spell "1134" as "▁" "11" "34": the bare word
+            # marker belongs to the space before the ID in a prompt, not to the ID itself.
+            kept = [
+                i for i, t in zip(encoding.ids, encoding.tokens, strict=True) if t not in _MARKERS
+            ]
+            rows = tuple(kept or encoding.ids)
             if not rows:
                 raise ConfigError(
                     f"vocabulary {self.source}", "at least one sub-token per plain token", token

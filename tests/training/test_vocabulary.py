@@ -93,3 +93,17 @@ def test_with_tokens_adds_rows_and_refuses_clashes(write) -> None:
     assert "<CT1>" not in vocab.token_to_row  # the original is unchanged
     with pytest.raises(ConfigError, match="new tokens: expected tokens not already"):
         vocab.with_tokens({"a": 7})
+
+
+def test_a_bare_word_marker_is_not_part_of_a_plain_id(tmp_path: Path) -> None:
+    """Our trained tokenizer spells "1134" alone as "▁" "11" "34"; in a prompt ("item_1134") the
+    ID's own tokens are "11" "34", so the representation must not average the "▁" row."""
+    from idprobe.training.tokenizer import train_tokenizer
+
+    tokenizer = train_tokenizer(["user_1 bought item_1134 and item_2024 ."] * 20, vocab_size=300)
+    tokenizer.save_pretrained(str(tmp_path))
+    vocabulary = Vocabulary.from_tokenizer_dir(tmp_path)
+    assert tokenizer.tokenize("1134") == ["▁", "11", "34"]
+    assert vocabulary.rows_of("1134") == tuple(tokenizer.convert_tokens_to_ids(["11", "34"]))
+    in_prompt = tokenizer.tokenize("item_1134")
+    assert in_prompt[-2:] == ["11", "34"]
