@@ -46,6 +46,7 @@ demo: $(VENV)/.training-installed
 	$(BIN)/idprobe train --strategy meta --set n_clusters=8 --set walks_per_node=8 \
 	    --set walk_length=32 --set epochs=2 $(DEMO_TRAIN) --out runs/demo/train-meta
 	$(BIN)/idprobe evaluate runs/demo/train-meta --threads 1
+	$(BIN)/idprobe metrics --run runs/demo/train-meta --ds-method exact
 	@echo
 	@echo "Stages not built yet (no results are invented for them):"
 	@echo "  figures -> HTML report (idprobe compare)"
