@@ -89,6 +89,7 @@ from typing import Any
 import numpy as np
 import scipy
 import scipy.sparse as sp
+from _measure import Row, measured_row, print_table, take_turns, timed, verdict
 from scipy.special import log_softmax, softmax
 
 import idprobe
@@ -119,47 +120,7 @@ FULL = Sizes(12_101, 512, 1_000_000, 20_000, 200_000, 2_000, None)
 QUICK = Sizes(2_000, 512, 100_000, 2_000, 20_000, 300, 3_000)
 
 
-@dataclass
-class Row:
-    name: str
-    seconds: float
-    how: str  # "median of 5", "1 run", "extrapolated from ..."
-    low: float | None = None  # fastest run, when several
-    note: str = ""
-
-
 # --------------------------------------------------------------------------------- measuring
-
-
-def take_turns(
-    variants: dict[str, tuple[Callable[[], Any], int]],
-) -> tuple[dict[str, list[float]], dict[str, Any]]:
-    """Run each variant ``count`` times, the variants taking turns; all times and last results."""
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    results: dict[str, Any] = {}
-    rounds = max(count for _, count in variants.values())
-    for round_ in range(rounds):
-        for name, (work, count) in variants.items():
-            if round_ >= count:
-                continue
-            results.pop(name, None)
-            gc.collect()
-            started = time.perf_counter()
-            results[name] = work()
-            times[name].append(time.perf_counter() - started)
-    return times, results
-
-
-def measured_row(name: str, times: list[float], note: str = "") -> Row:
-    how = f"median of {len(times)}" if len(times) > 1 else "1 run"
-    return Row(name, statistics.median(times), how, min(times) if len(times) > 1 else None, note)
-
-
-def timed(work: Callable[[], Any]) -> tuple[float, Any]:
-    gc.collect()
-    started = time.perf_counter()
-    out = work()
-    return time.perf_counter() - started, out
 
 
 def _status_kib(field: str) -> int | None:
@@ -203,29 +164,6 @@ def memory(work: Callable[[], Any]) -> tuple[float, float | None]:
     del out
     gc.collect()
     return traced, rss_growth
-
-
-def print_table(title: str, rows: list[Row], base: float, base_label: str = "idprobe") -> None:
-    width = max(len(row.name) for row in rows)
-    how_width = max(len(row.how) for row in rows)
-    header = (
-        f"   {'variant':<{width}}  {'seconds':>9}  {'fastest':>9}  {'how':<{how_width}}  "
-        f"{'x ' + base_label:>11}"
-    )
-    print(f"\n{title}")
-    print(header)
-    print("   " + "-" * (len(header) - 3))
-    for row in rows:
-        low = f"{row.low:9.4g}" if row.low is not None else " " * 9
-        ratio = row.seconds / base
-        print(
-            f"   {row.name:<{width}}  {row.seconds:9.4g}  {low}  {row.how:<{how_width}}  "
-            f"{ratio:10.1f}x{('  ' + row.note) if row.note else ''}"
-        )
-
-
-def verdict(met: bool) -> str:
-    return "MET" if met else "NOT MET"
 
 
 # ---------------------------------------------------------------- 1. sampled Diversity Score
@@ -388,13 +326,13 @@ def bench_diversity(sizes: Sizes, repeats: int, slow: int, seed: int) -> dict[st
         measured_row(
             "(a) idprobe diversity_score (numba kernel)",
             times["a"],
-            f"first call {first_sampled:.3f} s: +{first_sampled - warm:.3f} s to load the kernel",
+            note=f"first call {first_sampled:.3f} s: +{first_sampled - warm:.3f} s to load the kernel",
         ),
         measured_row(
-            "(b) numpy, log_softmax of both rows per pair", times["b"], f"chunks of {CHUNK:,}"
+            "(b) numpy, log_softmax of both rows per pair", times["b"], note=f"chunks of {CHUNK:,}"
         ),
         measured_row(
-            "(c) numpy, softmax of all rows once + gather", times["c"], f"chunks of {CHUNK:,}"
+            "(c) numpy, softmax of all rows once + gather", times["c"], note=f"chunks of {CHUNK:,}"
         ),
         Row(
             "(d) reference Python loop (softmax once)",
@@ -595,11 +533,13 @@ def bench_memorization(sizes: Sizes, repeats: int, slow: int, seed: int) -> None
         sys.exit("Memorization Score variants disagree: the comparison is meaningless")
 
     vec = measured_row(
-        "(b1) reference: N x N cosine + triu + MSE", times["vectorised"], "vectorised, no PCA"
+        "(b1) reference: N x N cosine + triu + MSE", times["vectorised"], note="vectorised, no PCA"
     )
     rows = [
         measured_row("idprobe memorization_score (closed form)", times["paper"]),
-        measured_row("idprobe memorization_score(mode='reference')", times["reference"], "PCA"),
+        measured_row(
+            "idprobe memorization_score(mode='reference')", times["reference"], note="PCA"
+        ),
         measured_row("(a) numpy exact, blocked upper triangle", times["blocked"]),
         vec,
         Row(

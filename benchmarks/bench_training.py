@@ -66,7 +66,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import gc
 import math
 import os
 import platform
@@ -81,6 +80,7 @@ from typing import Any
 import numpy as np
 import torch
 import transformers
+from _measure import Row, measured_row, print_table, take_turns, verdict
 from transformers import T5Config, T5ForConditionalGeneration
 
 import idprobe
@@ -149,70 +149,6 @@ SECTIONS = ("decoding", "trainer", "inference")
 
 # META ID paper, Table 12: ms per user of T5-small with META ID on Toys, two RTX 3090 GPUs.
 PAPER_MS_PER_USER = {"sequential": 74.05, "direct": 68.60}
-
-
-@dataclass
-class Row:
-    name: str
-    seconds: float
-    how: str  # "median of 5", "1 run"
-    low: float | None = None  # fastest run, when several
-    units: int | None = None  # work items per call (users), for the per-unit column
-    note: str = ""
-
-
-# --------------------------------------------------------------------------------- measuring
-
-
-def take_turns(
-    variants: dict[str, Callable[[], Any]], repeats: int
-) -> tuple[dict[str, list[float]], dict[str, Any]]:
-    """Run each variant ``repeats`` times, the variants taking turns; all times and last results."""
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    results: dict[str, Any] = {}
-    for _ in range(repeats):
-        for name, work in variants.items():
-            results.pop(name, None)
-            gc.collect()
-            started = time.perf_counter()
-            results[name] = work()
-            times[name].append(time.perf_counter() - started)
-    return times, results
-
-
-def measured_row(name: str, times: list[float], units: int | None = None, note: str = "") -> Row:
-    how = f"median of {len(times)}" if len(times) > 1 else "1 run"
-    low = min(times) if len(times) > 1 else None
-    return Row(name, statistics.median(times), how, low, units, note)
-
-
-def print_table(
-    title: str, rows: list[Row], base: float | None, base_label: str, unit: str
-) -> None:
-    """One section's table; ``base=None`` leaves out the ratio column (nothing to compare with)."""
-    width = max(len(row.name) for row in rows)
-    how_width = max(len(row.how) for row in rows)
-    header = (
-        f"   {'variant':<{width}}  {'seconds':>9}  {'fastest':>9}  {'how':<{how_width}}  "
-        f"{'ms/' + unit:>9}"
-    )
-    if base is not None:
-        header += f"  {'x ' + base_label:>15}"
-    print(f"\n{title}")
-    print(header)
-    print("   " + "-" * (len(header) - 3))
-    for row in rows:
-        low = f"{row.low:9.4g}" if row.low is not None else " " * 9
-        per = f"{1000 * row.seconds / row.units:9.3f}" if row.units else " " * 9
-        ratio = f"  {row.seconds / base:14.2f}x" if base is not None else ""
-        print(
-            f"   {row.name:<{width}}  {row.seconds:9.4g}  {low}  {row.how:<{how_width}}  "
-            f"{per}{ratio}{('  ' + row.note) if row.note else ''}"
-        )
-
-
-def verdict(met: bool) -> str:
-    return "MET" if met else "NOT MET"
 
 
 # -------------------------------------------------------------------------------- 1. decoding
@@ -292,7 +228,7 @@ def bench_decoding(sizes: DecodingSizes, repeats: int, seed: int) -> list[Row]:
     }
     for work in variants.values():  # warm-up
         work()
-    times, results = take_turns(variants, repeats)
+    times, results = take_turns({name: (work, repeats) for name, work in variants.items()})
     inside, calls = [], 0
     for _ in range(repeats):  # instrumented runs, apart from the timed ones
         with _Timer() as timer:
@@ -312,7 +248,8 @@ def bench_decoding(sizes: DecodingSizes, repeats: int, seed: int) -> list[Row]:
         rows,
         base,
         "unconstrained",
-        "user",
+        unit="user",
+        ratio_digits=2,
     )
     free, processor, callback = (results[name] for name in variants)
     same = np.array_equal(processor.items, callback.items)
@@ -498,10 +435,9 @@ def bench_trainer(sizes: TrainerSizes, repeats: int, seed: int) -> list[Row]:
         runs: dict[str, list[Trained]] = {"fit": [], "hf": []}
         take_turns(
             {
-                "fit": lambda: runs["fit"].append(with_fit(examples)),
-                "hf": lambda: runs["hf"].append(with_hf(examples)),
-            },
-            repeats,
+                "fit": (lambda: runs["fit"].append(with_fit(examples)), repeats),
+                "hf": (lambda: runs["hf"].append(with_hf(examples)), repeats),
+            }
         )
     finally:
         transformers.logging.set_verbosity(verbosity)
@@ -526,7 +462,8 @@ def bench_trainer(sizes: TrainerSizes, repeats: int, seed: int) -> list[Row]:
         rows,
         rows[1].seconds,
         "HF loop",
-        "example",
+        unit="example",
+        ratio_digits=2,
     )
     print(
         f"   mean step loss: fit {statistics.fmean(r.mean_loss for r in fit_runs):.4f}, "
@@ -579,7 +516,7 @@ def bench_inference(sizes: InferenceSizes, repeats: int, seed: int) -> list[Row]
     variants = {f"t5-tiny {task}": run(tiny, chosen[task]) for task in tasks}
     for task in tasks:  # warm-up, one batch each
         run(tiny, chosen[task][: sizes.batch])()
-    times, results = take_turns(variants, repeats)
+    times, results = take_turns({name: (work, repeats) for name, work in variants.items()})
     rows = [
         measured_row(name, times[name], len(chosen[task]), note(task, chosen[task]))
         for name, task in zip(variants, tasks, strict=True)
@@ -591,7 +528,7 @@ def bench_inference(sizes: InferenceSizes, repeats: int, seed: int) -> list[Row]
         small_variants = {f"t5-small shape {task}": run(small, few[task]) for task in tasks}
         for task in tasks:  # warm-up on two users
             run(small, few[task][:2])()
-        small_times, small_results = take_turns(small_variants, 1)
+        small_times, small_results = take_turns({k: (w, 1) for k, w in small_variants.items()})
         rows += [
             measured_row(name, small_times[name], len(few[task]), note(task, few[task]))
             for name, task in zip(small_variants, tasks, strict=True)
@@ -603,8 +540,7 @@ def bench_inference(sizes: InferenceSizes, repeats: int, seed: int) -> list[Row]
         f"weights; {describe(prompts)}",
         rows,
         None,
-        "",
-        "user",
+        unit="user",
     )
     print(
         f"   beams that are catalogue items: {min(found.values()):.0%} in the lowest row. Paper: "
