@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,21 @@ def shared_dataset(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"real dataset {name!r} not found at {path} (set IDPROBE_SHARED_DATA)")
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Tiny models gain nothing from a second thread, and on a busy 2-core machine it made their
+    steps up to 17x slower. Test modules import torch at collection, before this runs; a
+    session without torch tests does not import it here."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture

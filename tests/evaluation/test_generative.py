@@ -40,15 +40,6 @@ RANKING = ("sequential", "direct")
 RATING_VALUES = ("rmse", "mae", "rmse_with_fallback", "mae_with_fallback")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # Two threads on the shared 2-core machine are up to 17x slower for these tiny models.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _settings(strategy: str, tasks: tuple[str, ...] = RANKING) -> RunSettings:
     return RunSettings(
         dataset="synthetic",
@@ -62,7 +53,7 @@ def _settings(strategy: str, tasks: tuple[str, ...] = RANKING) -> RunSettings:
 
 
 @pytest.fixture(scope="module")
-def run_dirs(tmp_path_factory, one_thread) -> dict[str, Path]:
+def run_dirs(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("runs")
     dirs = {"sid": root / "sid", "iid": root / "iid", "text": root / "text"}
     train_run(_settings("sid"), dirs["sid"], progress=False)

@@ -17,8 +17,6 @@ from idprobe.training.vocabulary import Vocabulary
 
 @pytest.fixture(scope="module")
 def meta_run(tmp_path_factory):
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
     settings = RunSettings(
         dataset="synthetic",
         data_options={"n_users": 60, "n_items": 30, "mean_length": 6},
@@ -31,8 +29,7 @@ def meta_run(tmp_path_factory):
     )
     directory = tmp_path_factory.mktemp("rep") / "run"
     train_run(settings, directory, progress=False)
-    yield directory
-    torch.set_num_threads(previous)
+    return directory
 
 
 def test_the_table_is_what_the_model_reads(meta_run):

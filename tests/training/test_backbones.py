@@ -25,14 +25,6 @@ from idprobe.training.tokenizer import train_tokenizer
 T5_SMALL_PARAMETERS_WITHOUT_VOCAB = 60_506_624 - 32_128 * 512
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _corpus() -> list[str]:
     rng = random.Random(0)
     return [

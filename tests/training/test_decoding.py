@@ -27,15 +27,6 @@ VOCAB = 50
 PAD, EOS = 0, 1  # T5 and our Llama: pad 0, EOS 1; the T5 decoder starts with pad
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and a busy second core makes them spin (10x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def t5():
     torch.manual_seed(0)

@@ -16,14 +16,6 @@ from idprobe.training.tokenizer import numeric_token_ids, train_tokenizer
 BACKBONES = ("t5-tiny", "llama-tiny")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _corpus() -> list[str]:
     rng = random.Random(0)
     return [

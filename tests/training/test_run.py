@@ -20,14 +20,6 @@ GOLDEN = Path(__file__).with_name("golden_losses.json")
 TINY = {"n_users": 60, "n_items": 30, "mean_length": 6}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def tiny_settings(**overrides) -> RunSettings:
     values = {
         "dataset": "synthetic",

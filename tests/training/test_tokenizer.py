@@ -8,7 +8,6 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from tokenizers import Tokenizer
@@ -36,14 +35,6 @@ _PLAIN_TEXTS = (
     "User_1 bought item_0; which item comes next?",
     "item_007 and item_5",
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _corpus(n: int = 150, seed: int = 0) -> list[str]:
