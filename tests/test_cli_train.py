@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from two_processes import torchrun
 
 from idprobe.cli import main
 
@@ -131,21 +132,11 @@ def test_train_refuses_an_existing_run_and_evaluate_a_non_run(trained, tmp_path,
 @pytest.mark.slow
 def test_train_and_evaluate_under_torchrun_with_two_processes(tmp_path):
     """Rank 0 builds the IDs and tokenizer, both ranks train (gloo), one run directory results."""
-    import os
-    import socket
-    import subprocess
-    import sys
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     out = tmp_path / "run"
-    launch = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2"]
-    launch += [f"--master_port={port}", "-m", "idprobe"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    launch = ["-m", "idprobe"]
     train = ["train", "--dataset", "synthetic", *TINY, "--strategy", "sid", *FAST]
     train += ["--epochs", "2", "--validation-users", "15", "--out", str(out)]
-    result = subprocess.run(launch + train, env=env, capture_output=True, text=True, timeout=300)
+    result = torchrun(launch + train, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("trained sid") == 1  # printed by rank 0 only
     log = (out / "trainer" / "train_log.jsonl").read_text().splitlines()
@@ -153,7 +144,7 @@ def test_train_and_evaluate_under_torchrun_with_two_processes(tmp_path):
     assert (out / "model" / "model.safetensors").exists()
 
     evaluate = ["evaluate", str(out), "--max-users", "25", "--threads", "1"]
-    result = subprocess.run(launch + evaluate, env=env, capture_output=True, text=True, timeout=300)
+    result = torchrun(launch + evaluate, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     sharded = json.loads((out / "metrics.json").read_text())["tasks"]["sequential"]
     assert sharded["n_users"] == 25 and sharded["details"]["processes"] == 2

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from two_processes import torchrun
 
 from idprobe.evaluation.generative import evaluate_run
 from idprobe.training.distributed import gather_once, shard_bounds, world
 from idprobe.training.run import RunSettings, train_run
 
-REPO = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("ddp_eval_worker.py")
 _spec = importlib.util.spec_from_file_location("idprobe_ddp_eval_worker", WORKER)
 assert _spec is not None and _spec.loader is not None
@@ -29,20 +24,6 @@ _spec.loader.exec_module(worker)
 MAX_USERS = 61  # odd: the two shards differ in size (31 and 30)
 # Timing and the process count legitimately differ between the two evaluations.
 _VARYING = ("seconds", "ms_per_user")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize("n", range(51))
@@ -64,7 +45,7 @@ def test_outside_a_process_group_there_is_one_process() -> None:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, one_thread) -> Path:
+def trained(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("ddp") / "run"
     settings = RunSettings(
         dataset="synthetic",
@@ -95,24 +76,7 @@ def test_two_processes_equal_one_process(trained: Path, tmp_path: Path) -> None:
     shutil.copytree(trained, distributed_run)
     out = tmp_path / "out"
     out.mkdir()
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node=2",
-        f"--master_port={_free_port()}",
-        str(WORKER),
-        str(distributed_run),
-        str(out),
-        str(MAX_USERS),
-    ]
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-    }
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    done = torchrun([str(WORKER), str(distributed_run), str(out), str(MAX_USERS)], timeout=240)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     single = evaluate_run(trained, threads=1, max_users=MAX_USERS, **worker.OPTIONS)

@@ -5,16 +5,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import os
 import random
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
+from two_processes import torchrun
 
 from idprobe.errors import ConfigError
 from idprobe.training import checkpoints, trainer
@@ -29,7 +26,6 @@ from idprobe.training.trainer import (
     resolve_precision,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("ddp_worker.py")
 _spec = importlib.util.spec_from_file_location("idprobe_ddp_worker", WORKER)
 assert _spec is not None and _spec.loader is not None
@@ -482,24 +478,8 @@ def test_resume_refuses_a_different_run(tmp_path: Path) -> None:
 # --- distributed --------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_two_processes_match_one_process_with_the_doubled_batch(tmp_path: Path) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node=2",
-        f"--master_port={_free_port()}",
-        str(WORKER),
-        str(tmp_path),
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    done = torchrun([str(WORKER), str(tmp_path)], timeout=240)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     rank0 = torch.load(tmp_path / "params-rank0.pt", weights_only=True)
