@@ -16,7 +16,11 @@ import sys
 from pathlib import Path
 
 import torch
-from transformers import T5Config, T5ForConditionalGeneration
+from transformers import T5ForConditionalGeneration
+
+# torchrun runs this file as a script: the shared test helpers live one folder up.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import tiny_models
 
 from idprobe.training.batching import TokenizedExample
 from idprobe.training.trainer import TrainConfig, fit
@@ -31,21 +35,7 @@ CONFIG = TrainConfig(
 
 
 def tiny_t5(seed: int = 0, dropout: float = 0.0) -> T5ForConditionalGeneration:
-    torch.manual_seed(seed)
-    config = T5Config(
-        vocab_size=50,
-        d_model=16,
-        d_ff=32,
-        num_layers=1,
-        num_decoder_layers=1,
-        num_heads=2,
-        d_kv=8,
-        dropout_rate=dropout,
-        pad_token_id=0,
-        eos_token_id=EOS,
-        decoder_start_token_id=0,
-    )
-    return T5ForConditionalGeneration(config)
+    return tiny_models.tiny_t5(seed=seed, dropout=dropout, eos=EOS)
 
 
 def examples(n: int = N_EXAMPLES, seed: int = 0) -> list[TokenizedExample]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
+from tiny_models import tiny_llama, tiny_t5
+from transformers import T5ForConditionalGeneration
 
 from idprobe.errors import ConfigError
 from idprobe.training.augment import AugmentedEmbedding, install_augmentation, remove_augmentation
@@ -18,36 +19,10 @@ KINDS = ("t5", "llama")
 
 
 def build(kind: str, seed: int = 0, tied: bool | None = None):
-    torch.manual_seed(seed)
     if kind == "t5":
-        config = T5Config(
-            vocab_size=VOCAB,
-            d_model=16,
-            d_ff=32,
-            num_layers=1,
-            num_decoder_layers=1,
-            num_heads=2,
-            d_kv=8,
-            dropout_rate=0.0,
-            decoder_start_token_id=0,
-            tie_word_embeddings=True if tied is None else tied,
-        )
-        model = T5ForConditionalGeneration(config)
+        model = tiny_t5(VOCAB, seed=seed, dropout=0.0, tied=True if tied is None else tied)
     else:
-        config = LlamaConfig(
-            vocab_size=VOCAB,
-            hidden_size=16,
-            intermediate_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=2,
-            max_position_embeddings=64,
-            pad_token_id=0,
-            bos_token_id=1,
-            eos_token_id=2,
-            tie_word_embeddings=bool(tied),
-        )
-        model = LlamaForCausalLM(config)
+        model = tiny_llama(VOCAB, seed=seed, bos=1, eos=2, tied=bool(tied))
     return model.eval()
 
 

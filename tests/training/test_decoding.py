@@ -13,7 +13,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from transformers import LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
+from tiny_models import tiny_llama, tiny_t5
 
 from idprobe.errors import ConfigError
 from idprobe.training.decoding import (
@@ -29,38 +29,12 @@ PAD, EOS = 0, 1  # T5 and our Llama: pad 0, EOS 1; the T5 decoder starts with pa
 
 @pytest.fixture(scope="module")
 def t5():
-    torch.manual_seed(0)
-    config = T5Config(
-        vocab_size=VOCAB,
-        d_model=16,
-        d_ff=32,
-        num_layers=1,
-        num_decoder_layers=1,
-        num_heads=2,
-        d_kv=8,
-        pad_token_id=PAD,
-        eos_token_id=EOS,
-        decoder_start_token_id=PAD,
-    )
-    return T5ForConditionalGeneration(config).eval()
+    return tiny_t5(VOCAB, seed=0, pad=PAD, eos=EOS).eval()
 
 
 @pytest.fixture(scope="module")
 def llama():
-    torch.manual_seed(1)
-    config = LlamaConfig(
-        vocab_size=VOCAB,
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
-        bos_token_id=2,
-        eos_token_id=EOS,
-        pad_token_id=PAD,
-    )
-    return LlamaForCausalLM(config).eval()
+    return tiny_llama(VOCAB, seed=1, pad=PAD, bos=2, eos=EOS).eval()
 
 
 def random_ids(rng, n, low=2, high=10, max_len=3):

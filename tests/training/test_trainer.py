@@ -9,8 +9,9 @@ import random
 from pathlib import Path
 
 import pytest
+import tiny_models
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import LlamaForCausalLM
 from two_processes import torchrun
 
 from idprobe.errors import ConfigError
@@ -37,20 +38,7 @@ EOS = worker.EOS
 
 
 def tiny_llama(seed: int = 0) -> LlamaForCausalLM:
-    torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=50,
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=32,
-        pad_token_id=0,
-        bos_token_id=2,
-        eos_token_id=EOS,
-    )
-    return LlamaForCausalLM(config)
+    return tiny_models.tiny_llama(seed=seed, eos=EOS, max_positions=32)
 
 
 def toy_examples(n: int, seed: int = 0, *, equal: bool = False) -> list[TokenizedExample]:
