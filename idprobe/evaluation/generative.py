@@ -400,22 +400,14 @@ def evaluate_run(
     """Load ``directory``, evaluate it (options of :func:`evaluate`) and write the metrics file
     and ``RUN/predictions/<split>-<task>.npz``. Under ``torchrun`` only rank 0 writes.
     ``threads``: torch CPU threads for the call (``None``: torch's default)."""
-    import torch
-
     from idprobe.training.distributed import init_from_environment, world
     from idprobe.training.run import load_run
+    from idprobe.training.threads import torch_threads
 
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
-        raise ConfigError("threads", "None or an integer >= 1", threads)
-    init_from_environment()
-    previous = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
+        init_from_environment()
         run = load_run(directory)
         metrics, arrays = evaluate(run, **options)
-    finally:
-        torch.set_num_threads(previous)
     if world()[0] == 0:
         for task, values in arrays.items():
             _save_arrays(Path(directory) / "predictions" / f"{metrics.split}-{task}.npz", values)

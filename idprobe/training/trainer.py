@@ -110,6 +110,7 @@ from idprobe.training.optim import (
     linear_warmup_factor,
     resolve_precision,
 )
+from idprobe.training.threads import check_threads, torch_threads
 
 __all__ = [
     "PRECISIONS",
@@ -303,8 +304,7 @@ def fit(
         raise ConfigError("validate", "None or a callable (model, epoch) -> float", validate)
     if not _is_int(keep_checkpoints) or keep_checkpoints < 1:
         raise ConfigError("keep_checkpoints", "an integer >= 1", keep_checkpoints)
-    if threads is not None and (not _is_int(threads) or threads < 1):
-        raise ConfigError("threads", "None or an integer >= 1", threads)
+    check_threads(threads)
     examples = list(examples)
     if not examples:
         raise ConfigError("examples", "at least one TokenizedExample", verbatim("none"))
@@ -321,32 +321,25 @@ def fit(
         torch.cuda.set_device(train_device)  # nccl and DDP need the process's own GPU current
     rank, world_size = _init_distributed(train_device)
     precision = resolve_precision(config.precision, train_device)
-    previous_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
     forked = [train_device.index or 0] if train_device.type == "cuda" else []
-    try:
-        with torch.random.fork_rng(devices=forked, device_type="cuda"):
-            run = _Run(
-                model=model,
-                examples=examples,
-                config=config,
-                out_dir=Path(out_dir),
-                kind=kind,
-                pad_token_id=pad_token_id,
-                validate=validate,
-                selection=selection,
-                progress=progress,
-                keep_checkpoints=keep_checkpoints,
-                device=train_device,
-                precision=precision,
-                rank=rank,
-                world_size=world_size,
-            )
-            return run.fit(resume=resume, started=started)
-    finally:
-        if threads is not None:
-            torch.set_num_threads(previous_threads)
+    with torch_threads(threads), torch.random.fork_rng(devices=forked, device_type="cuda"):
+        run = _Run(
+            model=model,
+            examples=examples,
+            config=config,
+            out_dir=Path(out_dir),
+            kind=kind,
+            pad_token_id=pad_token_id,
+            validate=validate,
+            selection=selection,
+            progress=progress,
+            keep_checkpoints=keep_checkpoints,
+            device=train_device,
+            precision=precision,
+            rank=rank,
+            world_size=world_size,
+        )
+        return run.fit(resume=resume, started=started)
 
 
 # --- internals -----------------------------------------------------------------------------
