@@ -27,6 +27,7 @@ import numpy as np
 
 from idprobe.errors import ConfigError, choices
 from idprobe.metrics import (
+    PairedTestResult,
     bleu_scores,
     bootstrap_ci,
     filter_seen,
@@ -460,10 +461,8 @@ def compare_runs(
     split: str = "test",
     n_permutations: int = 10_000,
     seed: int = 0,
-) -> Any:
+) -> PairedTestResult:
     """Paired randomisation test of ``metric`` between two evaluated runs over the same users."""
-    from idprobe.metrics import PairedTestResult  # noqa: F401  (documented return type)
-
     loaded = []
     for run in (run_a, run_b):
         path = Path(run) / "predictions" / f"{split}-{task}.npz"

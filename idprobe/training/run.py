@@ -191,6 +191,7 @@ class LoadedRun:
     assignment: IdAssignment
     split: LeaveOneOutSplit
     record: dict[str, Any]
+    _trie: IdTrie | None = field(default=None, init=False, repr=False)
 
     @property
     def model(self) -> Any:
@@ -201,8 +202,13 @@ class LoadedRun:
         return self.backbone.tokenizer
 
     def item_trie(self) -> IdTrie:
-        """The trie of every item's tokenised target (decoder start ... EOS), values = item index."""
-        return item_trie(self.backbone, self.assignment, self.split.interactions)
+        """The trie of every item's tokenised target (decoder start ... EOS), values = item index.
+
+        Built once: the tokenizer and IDs of a run do not change, and validation asks every epoch.
+        """
+        if self._trie is None:
+            self._trie = item_trie(self.backbone, self.assignment, self.split.interactions)
+        return self._trie
 
 
 def item_trie(backbone: Backbone, assignment: IdAssignment, interactions: Interactions) -> IdTrie:
