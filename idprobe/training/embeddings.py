@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import EncoderDecoderModel, PreTrainedModel, PreTrainedTokenizerBase
 
 from idprobe.errors import ConfigError, choices
 from idprobe.training.tokenizer import add_id_tokens, numeric_token_ids
@@ -115,7 +115,7 @@ def prepare_id_tokens(
 def _table_owners(model: PreTrainedModel) -> list[PreTrainedModel]:
     """The models whose input tables hold the vocabulary: the model itself, or the encoder and
     the decoder of a ``transformers.EncoderDecoderModel`` (two tables; it cannot resize itself)."""
-    if type(model).__name__ == "EncoderDecoderModel":
+    if isinstance(model, EncoderDecoderModel):
         return [model.encoder, model.decoder]
     return [model]
 

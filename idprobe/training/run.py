@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors.torch import load_model, save_model
+from transformers import EncoderDecoderModel
 
 from idprobe.data import Interactions, leave_one_out, load_dataset
 from idprobe.data.splits import LeaveOneOutSplit
@@ -242,7 +243,7 @@ def _augment_on(settings: RunSettings, assignment: IdAssignment, backbone: Backb
     if settings.augment == "off":
         return False
     has_vectors = bool(assignment.vector_tokens)
-    if type(backbone.model).__name__ == "EncoderDecoderModel":
+    if isinstance(backbone.model, EncoderDecoderModel):
         # bert2bert has two input tables; one F for both is not what the paper describes.
         if settings.augment == "on":
             raise ConfigError("augment", "a T5 or causal-LM backbone for the F layer", "minilm")
