@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from idprobe.results import Provenance, atomic_write_json, atomic_write_text
+from idprobe.results import Provenance, atomic_write_bytes, atomic_write_json, atomic_write_text
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):
@@ -39,3 +39,13 @@ def test_provenance_round_trip():
     again = Provenance.from_dict(json.loads(json.dumps(prov.to_dict())))
     assert again == prov
     assert prov.version and prov.python
+
+
+def test_atomic_write_gives_the_mode_open_would(tmp_path):
+    # mkstemp creates 0600 files; a report or results.json must stay readable by others.
+    previous = os.umask(0o022)
+    try:
+        path = atomic_write_bytes(tmp_path / "shared.json", b"{}")
+        assert path.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(previous)
