@@ -19,6 +19,7 @@ from idprobe.ids.base import (
     strategy_class,
 )
 from idprobe.ids.external import read_id_file, write_id_file
+from idprobe.ids.leakage import NumberingLeak, numbering_leak
 from idprobe.ids.stats import AssignmentStats, assignment_stats
 
 __all__ = [
@@ -28,10 +29,12 @@ __all__ = [
     "IdAssignment",
     "IdStrategy",
     "InvalidAssignmentError",
+    "NumberingLeak",
     "assignment_stats",
     "describe_strategy",
     "get_strategy",
     "list_strategies",
+    "numbering_leak",
     "read_id_file",
     "register",
     "strategy_class",
