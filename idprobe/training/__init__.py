@@ -16,4 +16,5 @@ only what ``X`` needs.
 * ``decoding``: the ID trie and constrained beam search.
 * ``distributed``: contiguous shards and one gather for evaluation.
 * ``run``: a run directory from settings (data -> IDs -> prompts -> model -> fit).
+* ``introspection``: attention maps (Fig. 8b), ID token embeddings (Fig. 8a), the initial model.
 """

@@ -144,7 +144,8 @@ def _copy_vectors(
     count = 0
     for token_id, token in fresh:
         if token in vectors:
-            row = torch.as_tensor(np.asarray(vectors[token], dtype=np.float32))
+            # a copy: torch warns on (and must not write through) a read-only numpy view
+            row = torch.as_tensor(np.array(vectors[token], dtype=np.float32))
             weight[token_id] = (row / row.norm().clamp_min(1e-12) * target_norm).to(weight.dtype)
             count += 1
     return count
