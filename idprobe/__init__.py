@@ -15,9 +15,10 @@ from idprobe.data import (
 )
 from idprobe.errors import ConfigError, DataFormatError, DatasetError, IdprobeError
 from idprobe.ids import IdAssignment, IdStrategy, get_strategy, list_strategies, register
-from idprobe.results import Provenance
+from idprobe.results import ComparisonResult, Provenance
 
 __all__ = [
+    "ComparisonResult",
     "ConfigError",
     "DataFormatError",
     "DatasetError",
@@ -27,6 +28,7 @@ __all__ = [
     "Interactions",
     "Provenance",
     "__version__",
+    "compare",
     "dataset_stats",
     "get_strategy",
     "k_core",
@@ -37,3 +39,12 @@ __all__ = [
     "random_split",
     "register",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``idprobe.compare`` is re-exported lazily: it needs torch, ``import idprobe`` does not."""
+    if name == "compare":
+        from idprobe.experiment import compare
+
+        return compare
+    raise AttributeError(f"module 'idprobe' has no attribute {name!r}")

@@ -352,6 +352,87 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare_config(args: argparse.Namespace) -> Any:
+    """CompareConfig from --config (TOML, keys = compare() arguments) overridden by the flags."""
+    import tomllib
+
+    from idprobe.experiment.config import CompareConfig, set_option
+
+    values: dict[str, Any] = {}
+    if args.config:
+        path = Path(args.config)
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError("--config", "an existing TOML file", str(path)) from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError("--config", f"valid TOML in {path}", verbatim(str(error))) from None
+    if args.strategies:
+        values["strategies"] = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    flags = {
+        "dataset": args.dataset,
+        "data_format": args.format,
+        "k_core": args.k_core,
+        "eval_users": args.eval_users,
+        "workers": args.workers,
+        "threads": args.threads,
+        "seed": args.seed,
+    }
+    values.update({k: v for k, v in flags.items() if v is not None})
+    if args.no_figures:
+        values["figures"] = False
+    if args.data_option:
+        values["data_options"] = {**values.get("data_options", {}), **_settings(args.data_option)}
+    run_flags = {
+        "backbone": args.backbone,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+    }
+    if args.tasks:
+        run_flags["tasks"] = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    for key, value in run_flags.items():
+        if value is not None:
+            set_option(values, key, value)
+    for key, value in (_parse_setting(p) for p in args.set or ()):
+        set_option(values, key, value)
+    for text in args.sweep or ():
+        name, sep, listed = text.partition("=")
+        if not sep or not listed.strip():
+            raise ConfigError("--sweep", "NAME=V1,V2,...", text)
+        parsed = [_parse_setting(f"v={v.strip()}")[1] for v in listed.split(",") if v.strip()]
+        values["sweeps"] = {**values.get("sweeps", {}), name.strip(): parsed}
+    return CompareConfig.from_dict(values)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from idprobe.experiment import run_comparison
+
+    config = _compare_config(args)
+    if not args.quiet and not args.verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        root = logging.getLogger()
+        root.addHandler(handler)
+        logging.getLogger("idprobe.experiment").setLevel(logging.INFO)
+    started = time.perf_counter()
+    result = run_comparison(config, args.out, resume=args.resume, progress=not args.quiet)
+    seconds = time.perf_counter() - started
+    print(result.to_text())
+    print(f"compared {len(result.variants)} runs in {seconds:.0f} s")
+    print(f"report: {Path(args.out) / 'report.html'}")
+    print(f"re-run: idprobe compare --config {Path(args.out) / 'compare.toml'} --out {args.out}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from idprobe.reporting import render_report
+
+    path = render_report(args.directory, output=args.output)
+    print(f"report: {path}")
+    return 0
+
+
 def _dataset_argument(
     parser: argparse.ArgumentParser, flag: bool = False, required: bool = True
 ) -> None:
@@ -580,6 +661,64 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0, help="user subset and bootstrap")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(run=_cmd_evaluate)
+
+    compare = commands.add_parser(
+        "compare",
+        help="train, evaluate and explain several strategies; writes results.json + report.html",
+        description="For each strategy (and sweep point): IDs -> training -> test metrics -> "
+        "DS/MS trained and at initialisation -> figures -> one self-contained HTML report. "
+        "Every stage is cached in --out and reused when its inputs are unchanged. Settings "
+        "come from --config (TOML, keys = idprobe.compare arguments) and the flags, which win.",
+    )
+    compare.add_argument(
+        "--strategies", help="comma-separated, e.g. rid,sid,cid,iid,meta (the default)"
+    )
+    compare.add_argument("--config", metavar="FILE.toml", help="compare settings (flags override)")
+    _add_dataset_arguments(compare, flag=True, required=False)
+    compare.add_argument(
+        "--backbone", help="t5-tiny (default), t5-small, llama-tiny, minilm or DIR"
+    )
+    compare.add_argument("--tasks", help="comma-separated, e.g. sequential,direct (the default)")
+    compare.add_argument("--epochs", type=int)
+    compare.add_argument("--batch-size", type=int)
+    compare.add_argument("--learning-rate", type=float)
+    compare.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="STRATEGY.PARAM=V (meta.n_clusters=50), a run setting (max_history=10) or a "
+        "compare option (beams=20); repeatable",
+    )
+    compare.add_argument(
+        "--sweep",
+        action="append",
+        metavar="NAME=V1,V2",
+        help="oov_tokens=20,50,100 | indexing=items,users,both | init=random,embedding | "
+        "grouping=kmeans,spectral,dbscan,rqvae (repeatable)",
+    )
+    compare.add_argument(
+        "--eval-users", type=int, metavar="N", help="a seeded subset of test users"
+    )
+    compare.add_argument("--workers", type=int, help="runs trained side by side (default 1)")
+    compare.add_argument("--threads", type=int, help="torch threads per run (default 1)")
+    compare.add_argument("--seed", type=int, help="the only source of randomness (default 0)")
+    compare.add_argument("--no-figures", action="store_true", help="skip the figures")
+    compare.add_argument("--out", required=True, metavar="DIR", help="the comparison directory")
+    compare.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted training run (else restart it)",
+    )
+    compare.add_argument("--quiet", action="store_true", help="no progress output")
+    compare.set_defaults(run=_cmd_compare)
+
+    report = commands.add_parser(
+        "report",
+        help="re-render DIR/report.html from DIR/results.json and its figures (no torch)",
+    )
+    report.add_argument("directory", metavar="DIR", help="a directory made by `idprobe compare`")
+    report.add_argument("--output", metavar="FILE", help="where to write (default DIR/report.html)")
+    report.set_defaults(run=_cmd_report)
     return parser
 
 

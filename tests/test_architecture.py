@@ -20,13 +20,27 @@ def test_import_linter_contracts_hold():
 def test_import_idprobe_loads_no_heavy_library():
     code = (
         "import sys, idprobe, idprobe.data, idprobe.cli, idprobe.metrics, idprobe.evaluation, "
-        "idprobe.prompts; "
+        "idprobe.prompts, idprobe.viz, idprobe.reporting, idprobe.results; "
         "import idprobe.training.vocabulary, idprobe.training.pretrained, idprobe.training.new_rows; "
         "heavy = {'torch', 'transformers', 'numba', 'pandas', 'matplotlib', 'gensim', "
-        "'tokenizers', 'safetensors', 'sacrebleu', 'peft'} & set(sys.modules); "
+        "'tokenizers', 'safetensors', 'sacrebleu', 'peft', 'jinja2', 'openTSNE', 'seaborn'} "
+        "& set(sys.modules); "
         "print(sorted(heavy))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_compare_is_a_lazy_reexport():
+    # idprobe.compare needs torch; `import idprobe` must not load it until compare is used.
+    code = (
+        "import sys, idprobe; before = 'torch' in sys.modules; "
+        "from idprobe.experiment import compare; "
+        "print(before, idprobe.compare is compare, 'compare' in idprobe.__all__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "True", "True"]

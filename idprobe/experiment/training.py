@@ -1,8 +1,7 @@
-"""Run the stages of an experiment: train a run (with validation-based model selection), evaluate it.
+"""Train one run with validation-based model selection.
 
 ``train`` wires the evaluation layer's validation callback into the training layer's run, which
-is why it lives here: ``training`` never computes metrics (DESIGN.md). ``compare`` (many
-strategies, one report) builds on these two.
+is why it lives here: ``training`` never computes metrics (DESIGN.md).
 """
 
 from __future__ import annotations
