@@ -91,3 +91,22 @@ def test_report_of_a_directory_without_results_exits_2(tmp_path: Path, capsys) -
     assert main(["report", str(tmp_path)]) == 2
     error = capsys.readouterr().err
     assert "results.json" in error and error.startswith("idprobe: error: ")
+
+
+def test_report_rerenders_without_torch(tmp_path: Path) -> None:
+    # `idprobe report` reads results.json and figures only: it must work where torch is absent.
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(Path(__file__).parent / "reporting" / "data" / "results.json", tmp_path)
+    code = (
+        "import sys; from idprobe.cli import main; "
+        f"code = main(['report', {str(tmp_path)!r}]); "
+        "print(code, 'torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split()[-3:] == ["0", "False", "False"]
+    assert (tmp_path / "report.html").exists()

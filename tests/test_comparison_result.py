@@ -229,3 +229,16 @@ def test_copy_of_sample_is_independent(data):
     result = ComparisonResult.from_dict(source)
     source["variants"][0]["label"] = "changed"
     assert result.labels[0] == "rid"
+
+
+def test_to_text_marks_the_best_per_column(result):
+    lines = result.to_text().splitlines()
+    assert lines[0] == result.title
+    header, *rows = lines[1:]
+    assert header.split()[:1] == ["variant"] and "DS" in header and "MS" in header
+    assert [row.split()[0] for row in rows] == [label.split()[0] for label in result.labels]
+    best = result.best("sequential", "ndcg@10")
+    best_row = rows[result.labels.index(best)]
+    value = result.value(best, "sequential", "ndcg@10")
+    assert f"{value:.4f}*" in best_row
+    assert sum(f"{value:.4f}*" in r for r in rows) == 1

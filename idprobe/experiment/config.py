@@ -314,7 +314,12 @@ def set_option(values: dict[str, Any], key: str, value: Any) -> None:
 
 
 def _settings_key(settings: RunSettings) -> str:
-    return stable_hash(settings.to_dict())
+    """Equal for runs that train the same thing: strategy parameters are compared with their
+    defaults filled in, so ``grouping="kmeans"`` given explicitly is META ID's default run."""
+    values = settings.to_dict()
+    strategy = get_strategy(settings.strategy, **dict(settings.strategy_params))
+    values["strategy_params"] = json.loads(json.dumps(strategy.params(), default=list))
+    return stable_hash(values)
 
 
 def _slug(label: str) -> str:

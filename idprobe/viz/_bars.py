@@ -57,7 +57,11 @@ def grouped_bars(
                 color="#333333",
                 linewidth=1.0,
             )
-    ax.set_xticks(range(len(categories)), [plain(c) for c in categories])
+    # Long labels ("sid init=random") would run into each other: one word per line instead.
+    ax.set_xticks(
+        range(len(categories)),
+        [plain(c).replace(" ", "\n") if len(str(c)) > 10 else plain(c) for c in categories],
+    )
     ax.set_xlim(-0.6, len(categories) - 0.4)
     ax.axhline(0.0, color="#555555", linewidth=0.8)
     ax.grid(False, axis="x")

@@ -82,6 +82,9 @@ def test_sweep_points_reuse_identical_runs(seed: int) -> None:
     )
     both = CompareConfig(strategies=("meta",), sweeps={"indexing": ["both"]}).variants()[0]
     assert both[1].settings.user_scheme == "strategy"
+    # A default spelled out is the same run: grouping=kmeans is META ID's main run.
+    grouping = CompareConfig(strategies=("meta",), sweeps={"grouping": ["kmeans", "dbscan"]})
+    assert grouping.variants()[1][0].labels == ("meta", "meta grouping=dbscan")
 
 
 def test_set_option_routes_keys() -> None:
