@@ -14,16 +14,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # Tiny models on a shared 2-core machine: a second torch/BLAS thread made steps up to 17x slower.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("IDPROBE_SHARED_DATA", REPO.parent / "shared" / "data"))
-
-
-def shared_dataset(name: str) -> Path:
-    """Path of a real dataset in ../shared/data, or skip the test with the reason."""
-    path = SHARED_DATA / name
-    if not path.exists():
-        pytest.skip(f"real dataset {name!r} not found at {path} (set IDPROBE_SHARED_DATA)")
-    return path
+# Real datasets: one helper module, so tests import it by a name no other conftest shadows.
+from shared_data import shared_dataset
 
 
 @pytest.fixture(autouse=True, scope="session")

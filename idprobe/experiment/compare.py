@@ -292,7 +292,7 @@ def _warnings(
                     {
                         "variant": label,
                         "kind": "collisions",
-                        "message": f"{stats['prefix_violations']} {kind} IDs are a prefix of "
+                        "message": f"{stats['prefix_violations']} {kind[:-1]} IDs are a prefix of "
                         "another ID: constrained decoding cannot tell them from its start",
                     }
                 )
@@ -303,8 +303,9 @@ def _warnings(
                     "variant": label,
                     "kind": "leak",
                     "message": f"test targets follow the history's numbering for "
-                    f"{leak['rate']:.1%} of users (chance {leak['chance']:.1%}; rule: "
-                    f"{leak['rule']}): the IDs were numbered with the test items in view",
+                    f"{leak['rate']:.1%} of users (honest first-appearance numbering: "
+                    f"{leak['reference']:.1%}, chance {leak['chance']:.1%}; rule: {leak['rule']}):"
+                    " the IDs look numbered with the test items in view",
                 }
             )
     if config.eval_users is not None:

@@ -17,7 +17,7 @@ LIGHT_WALKS = {"walks_per_node": 1, "walk_length": 8, "epochs": 1}
 
 @pytest.fixture(scope="module")
 def beauty_split():
-    from conftest import shared_dataset
+    from shared_data import shared_dataset
 
     return leave_one_out(load_dataset(shared_dataset("amazon-beauty")))
 
@@ -71,7 +71,7 @@ def _share_of_targets_at_history_max_plus_one(split, number) -> float:
 
 
 def test_sid_does_not_leak_the_test_item_as_p5_numbering_does(beauty_split) -> None:
-    from conftest import shared_dataset
+    from shared_data import shared_dataset
 
     from idprobe.data import read_p5
 

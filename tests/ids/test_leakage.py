@@ -278,7 +278,7 @@ def test_beauty_p5_numbering_is_flagged_and_honest_ones_are_not(capsys):
     Measured (max_his 20, seed 0): leaky 0.0500, chance 0.0001; honest SID 0.0099 (= reference),
     RID 0.0001, IID 0.0146 and CID 0.0138 (catalog order: neighbouring product codes).
     """
-    from conftest import shared_dataset
+    from shared_data import shared_dataset
 
     directory = shared_dataset("amazon-beauty")
     split = leave_one_out(load_dataset(directory))

@@ -417,7 +417,7 @@ def test_initial_meta_rows_are_the_initialisation_asked_for(t5_meta):
     draws = draws * settings.init_std
     for k, (token, row) in enumerate(zip(new, ids, strict=True)):
         if token in vectors:
-            c = torch.as_tensor(vectors[token])
+            c = torch.as_tensor(np.array(vectors[token]))
             torch.testing.assert_close(base[row], c / c.norm() * norm)
         else:
             torch.testing.assert_close(base[row], draws[k])
