@@ -346,7 +346,7 @@ def _assemble(
         "eval_users": config.eval_users or "all",
         "beams": config.beams,
         "filtered": config.filtered,
-        "ms_ground_truth": config.ground_truth or "dev_devs (ratings) / cooccurrence_cosine",
+        "ms_ground_truth": config.ms_ground_truth(data.has_ratings),
         "ds_method": config.ds_method,
         "ds_pairs": config.ds_pairs,
         "seed": config.seed,

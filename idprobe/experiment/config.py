@@ -97,8 +97,9 @@ class CompareConfig:
     ``batch_size``, ``learning_rate``, ...); ``sweeps`` (module docstring).
     Selection and evaluation: ``select_on`` (validation metric choosing the epoch),
     ``validation_users``, ``eval_users`` (``None``: every test user), ``beams``, ``filtered``.
-    Representations: ``ground_truth`` of the MS (``None``: Dev/DevS with ratings, else
-    co-occurrence), ``ds_method``, ``ds_pairs``, ``convergence_pairs`` (Fig. 6).
+    Representations: ``ground_truth`` of the MS (``None``: the adjusted cosine of eq. 4 with
+    ratings, else co-occurrence cosine; see :meth:`ms_ground_truth`), ``ds_method``,
+    ``ds_pairs``, ``convergence_pairs`` (Fig. 6).
     Figures: ``heatmap_items`` (Fig. 1), ``tsne_points`` (items per strategy, Fig. 2a),
     ``attention_users`` (Fig. 8b), ``figures`` (``False`` skips them).
     Execution: ``workers`` (runs trained side by side, one process each), ``threads`` (torch
@@ -275,6 +276,19 @@ class CompareConfig:
             shown = [label for label, _ in points] if name == "init" else list(values)
             sweeps.append(Sweep(name, SWEEPS[name], param, tuple(shown), tuple(labels)))
         return variants, sweeps
+
+    def ms_ground_truth(self, has_ratings: bool) -> str:
+        """The MS ground truth this comparison uses: ``ground_truth`` if set, else the exact
+        adjusted cosine of eq. 4 (ratings) or the co-occurrence cosine (no ratings).
+
+        Not Dev/DevS (the metrics' default, what the released code computes): its similarities
+        ``Dev(i) Dev(j) / sqrt(DevS(i) DevS(j))`` grow with the number of ratings, so on
+        MovieLens-100K every strategy scored MS = 77.4-77.6 against it, telling none apart;
+        the adjusted cosine stays in [-1, 1] like the cosines it is compared with.
+        """
+        if self.ground_truth is not None:
+            return self.ground_truth
+        return "adjusted_cosine" if has_ratings else "cooccurrence_cosine"
 
     @property
     def ranking_task(self) -> str | None:

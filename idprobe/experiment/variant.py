@@ -64,7 +64,7 @@ def _save_npz(path: Path, **arrays: np.ndarray) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def _keys(job: VariantJob, fingerprint: dict[str, Any]) -> dict[str, str]:
+def _keys(job: VariantJob, fingerprint: dict[str, Any], ground_truth: str) -> dict[str, str]:
     """The stage keys: each hashes its own inputs and the key of the stage it reads."""
     c = job.config
     train_key = stage_key(
@@ -76,7 +76,7 @@ def _keys(job: VariantJob, fingerprint: dict[str, Any]) -> dict[str, str]:
     )
     evaluate_key = stage_key("evaluate", train_key, c["eval_users"], c["beams"], c["filtered"])
     representation_key = stage_key(
-        "representations", train_key, c["ground_truth"], c["ds_method"], c["ds_pairs"]
+        "representations", train_key, ground_truth, c["ds_method"], c["ds_pairs"]
     )
     analysis_key = stage_key(
         "analysis",
@@ -107,7 +107,8 @@ def run_variant(job: VariantJob) -> dict[str, str]:
     settings = job.variant.settings
     directory = job.directory
     split = leave_one_out(settings.load_data(), max_his=settings.max_history)
-    keys = _keys(job, data_fingerprint(split.training_view))
+    ground_truth = config.ms_ground_truth(split.training_view.has_ratings)
+    keys = _keys(job, data_fingerprint(split.training_view), ground_truth)
     cache = StageCache(directory, job.variant.label)
 
     if not cache.done("train", keys["train"]):
@@ -190,7 +191,7 @@ def _scores(table: np.ndarray, run: Any, vocabulary: Vocabulary, config: Compare
         run.split.training_view,
         ds_method=config.ds_method,
         ds_pairs=config.ds_pairs,
-        ground_truth=config.ground_truth,
+        ground_truth=config.ms_ground_truth(run.split.training_view.has_ratings),
         seed=config.seed,
     )
     memorization = scores.memorization

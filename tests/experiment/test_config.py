@@ -154,3 +154,10 @@ def test_set_option_rejects_unknown_keys() -> None:
         set_option({}, "nope.n_clusters", 1)
     with pytest.raises(ConfigError, match=r"--set: expected STRATEGY.PARAM or a key among"):
         set_option({}, "epochz", 1)
+
+
+def test_ms_ground_truth_is_bounded_unless_asked_otherwise() -> None:
+    assert CompareConfig().ms_ground_truth(has_ratings=True) == "adjusted_cosine"
+    assert CompareConfig().ms_ground_truth(has_ratings=False) == "cooccurrence_cosine"
+    chosen = CompareConfig(ground_truth="dev_devs")
+    assert chosen.ms_ground_truth(has_ratings=True) == "dev_devs"
