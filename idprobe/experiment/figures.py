@@ -190,7 +190,7 @@ def draw_figures(
         for m in _read(analysis[v.label] / "attention.json")["maps"]:
             maps.append(
                 {
-                    "title": f"{v.label}: user {m['user']}",
+                    "title": f"{v.label}: raw user id {m['user']}",
                     "matrix": m["output_matrix"],
                     "row_labels": m["output_labels"],
                     "col_labels": m["group_labels"],
