@@ -31,7 +31,7 @@ $(VENV)/.dev-installed: $(BIN)/python pyproject.toml constraints.txt
 DEMO := --strategies rid,sid,cid,iid,meta --dataset synthetic --epochs 3 --learning-rate 0.003 \
 	--set validation_users=200 --set cid.max_group_size=50 --set meta.n_clusters=8 \
 	--set meta.walks_per_node=8 --set meta.walk_length=32 --set meta.epochs=2 \
-	--workers 2 --threads 1 --quiet
+	--workers 2 --threads 1
 
 demo: $(VENV)/.training-installed
 	$(BIN)/idprobe compare $(DEMO) --out runs/demo

@@ -295,11 +295,13 @@ class ComparisonResult:
 
     @property
     def tasks(self) -> list[str]:
-        """The evaluated tasks, in order of first appearance among the variants."""
+        """The evaluated tasks: the known ones in the usual order (sequential, direct, rating,
+        explanation, review), then any other in order of first appearance."""
         seen: dict[str, None] = {}
         for variant in self.variants:
             seen.update(dict.fromkeys(variant.get("metrics") or {}))
-        return list(seen)
+        known = [t for t in _TASK_ORDER if t in seen]
+        return known + [t for t in seen if t not in _TASK_ORDER]
 
     def metrics(self, task: str) -> list[str]:
         """The metric names of ``task`` (entries with a ``value``): the known ones in their usual
@@ -435,6 +437,7 @@ class ComparisonResult:
         return f"ComparisonResult({self.title!r}, variants=[{labels}]{where})"
 
 
+_TASK_ORDER = ("sequential", "direct", "rating", "explanation", "review")
 _METRIC_ORDER = ("hr@5", "ndcg@5", "hr@10", "ndcg@10", "mrr", "rmse", "mae", "bleu1", "bleu4")
 
 
