@@ -256,5 +256,6 @@ def _analysis(job: VariantJob, config: CompareConfig, split: Any, run: Any) -> N
             "exact": float(convergence.exact),
         },
     )
-    maps = [attention_map(run, user).to_dict() for user in job.attention_users]
+    task = config.ranking_task  # users are drawn only when the runs have a ranking task
+    maps = [attention_map(run, user, task=task).to_dict() for user in job.attention_users]
     atomic_write_json(directory / "attention.json", {"maps": maps})

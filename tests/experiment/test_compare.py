@@ -149,3 +149,15 @@ def test_two_workers_give_the_same_results_as_one(tmp_path) -> None:
 def test_unknown_option_is_named() -> None:
     with pytest.raises(ConfigError, match=r"config: expected a key among .* found 'epochz'"):
         compare(["sid"], "unused", epochz=3)
+
+
+def test_runs_without_the_sequential_task_rank_and_attend_on_direct(tmp_path) -> None:
+    options = {**TINY_OPTIONS, "run": {**TINY_OPTIONS["run"], "tasks": ["direct", "rating"]}}
+    result = compare(["sid"], tmp_path / "out", progress=False, **options)
+    assert result.tasks == ["direct", "rating"]
+    assert {t["task"] for t in result.significance} <= {"direct"}
+    attention = json.loads(
+        (tmp_path / "out" / "runs" / "sid" / "analysis" / "attention.json").read_text()
+    )
+    assert [m["task"] for m in attention["maps"]] == ["direct"]
+    assert "rmse" in result.variants[0]["metrics"]["rating"]
