@@ -57,6 +57,25 @@ def _settings(pairs: Sequence[str] | None) -> dict[str, Any]:
     return dict(_parse_setting(p) for p in pairs or ())
 
 
+def _comma_list(text: str) -> list[str]:
+    """``"a, b,,c"`` -> ``["a", "b", "c"]`` (--tasks, --strategies, --sweep values)."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _read_config(path: str | None) -> dict[str, Any]:
+    """The values of a ``--config`` TOML file (``{}`` without one)."""
+    import tomllib
+
+    if not path:
+        return {}
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("--config", "an existing TOML file", path) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError("--config", f"valid TOML in {path}", verbatim(str(error))) from None
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     if args.what == "formats":
         width = max(len(n) for n in FORMATS)
@@ -247,19 +266,9 @@ def _print_scores(scores: Any, as_json: bool) -> None:
 
 def _train_settings(args: argparse.Namespace) -> Any:
     """RunSettings from --config (TOML whose keys are the settings) overridden by explicit flags."""
-    import tomllib
-
     from idprobe.training.run import RunSettings
 
-    values: dict[str, Any] = {}
-    if args.config:
-        path = Path(args.config)
-        try:
-            values = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise ConfigError("--config", "an existing TOML file", str(path)) from None
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError("--config", f"valid TOML in {path}", verbatim(str(error))) from None
+    values = _read_config(args.config)
     flags = {
         "dataset": args.dataset,
         "data_format": args.format,
@@ -282,7 +291,7 @@ def _train_settings(args: argparse.Namespace) -> Any:
     }
     values.update({k: v for k, v in flags.items() if v is not None})
     if args.tasks:
-        values["tasks"] = [t.strip() for t in args.tasks.split(",") if t.strip()]
+        values["tasks"] = _comma_list(args.tasks)
     if args.set:
         values["strategy_params"] = {**values.get("strategy_params", {}), **_settings(args.set)}
     if args.data_option:
@@ -330,7 +339,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from idprobe.evaluation import evaluate_run, metrics_path
 
-    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
+    tasks = _comma_list(args.tasks) if args.tasks else None
     metrics = evaluate_run(
         args.run_dir,
         split=args.split,
@@ -354,21 +363,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _compare_config(args: argparse.Namespace) -> Any:
     """CompareConfig from --config (TOML, keys = compare() arguments) overridden by the flags."""
-    import tomllib
-
     from idprobe.experiment.config import CompareConfig, set_option
 
-    values: dict[str, Any] = {}
-    if args.config:
-        path = Path(args.config)
-        try:
-            values = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError("--config", "an existing TOML file", str(path)) from None
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError("--config", f"valid TOML in {path}", verbatim(str(error))) from None
+    values = _read_config(args.config)
     if args.strategies:
-        values["strategies"] = [s.strip() for s in args.strategies.split(",") if s.strip()]
+        values["strategies"] = _comma_list(args.strategies)
     flags = {
         "dataset": args.dataset,
         "data_format": args.format,
@@ -390,7 +389,7 @@ def _compare_config(args: argparse.Namespace) -> Any:
         "learning_rate": args.learning_rate,
     }
     if args.tasks:
-        run_flags["tasks"] = [t.strip() for t in args.tasks.split(",") if t.strip()]
+        run_flags["tasks"] = _comma_list(args.tasks)
     for key, value in run_flags.items():
         if value is not None:
             set_option(values, key, value)
@@ -400,7 +399,7 @@ def _compare_config(args: argparse.Namespace) -> Any:
         name, sep, listed = text.partition("=")
         if not sep or not listed.strip():
             raise ConfigError("--sweep", "NAME=V1,V2,...", text)
-        parsed = [_parse_setting(f"v={v.strip()}")[1] for v in listed.split(",") if v.strip()]
+        parsed = [_parse_setting(f"v={v}")[1] for v in _comma_list(listed)]
         values["sweeps"] = {**values.get("sweeps", {}), name.strip(): parsed}
     return CompareConfig.from_dict(values)
 

@@ -35,6 +35,7 @@ __all__ = [
     "Provenance",
     "atomic_write_bytes",
     "atomic_write_json",
+    "atomic_write_npz",
     "atomic_write_text",
     "git_commit",
 ]
@@ -117,6 +118,17 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def atomic_write_npz(path: str | os.PathLike[str], **arrays: Any) -> Path:
+    """Atomically write ``arrays`` as a compressed ``.npz`` (see ``atomic_write_bytes``)."""
+    import io
+
+    import numpy as np  # a core dependency, imported here because few callers write arrays
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:

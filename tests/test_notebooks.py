@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from compare_tiny import TINY_OPTIONS
+from tiny_runs import TINY_OPTIONS
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = ("quickstart", "representations", "attention")

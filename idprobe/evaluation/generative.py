@@ -40,7 +40,7 @@ from idprobe.metrics import (
     rating_metrics,
 )
 from idprobe.prompts import PromptExample, evaluation_examples
-from idprobe.results import Provenance, atomic_write_bytes, atomic_write_json
+from idprobe.results import Provenance, atomic_write_json, atomic_write_npz
 
 __all__ = [
     "RANKING_TASKS",
@@ -387,14 +387,6 @@ def metrics_path(directory: str | Path, split: str = "test") -> Path:
     return Path(directory) / name
 
 
-def _save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    import io
-
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
 def evaluate_run(
     directory: str | Path, *, threads: int | None = None, **options: Any
 ) -> RunMetrics:
@@ -411,7 +403,9 @@ def evaluate_run(
         metrics, arrays = evaluate(run, **options)
     if world()[0] == 0:
         for task, values in arrays.items():
-            _save_arrays(Path(directory) / "predictions" / f"{metrics.split}-{task}.npz", values)
+            atomic_write_npz(
+                Path(directory) / "predictions" / f"{metrics.split}-{task}.npz", **values
+            )
         atomic_write_json(metrics_path(directory, metrics.split), metrics.to_dict())
     return metrics
 

@@ -8,7 +8,6 @@ process when variants train side by side, so its argument is plain picklable dat
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import shutil
@@ -29,7 +28,7 @@ from idprobe.ids import assignment_stats
 from idprobe.ids.base import data_fingerprint
 from idprobe.ids.leakage import numbering_leak
 from idprobe.metrics import diversity_convergence
-from idprobe.results import atomic_write_bytes, atomic_write_json
+from idprobe.results import atomic_write_json, atomic_write_npz
 from idprobe.training.vocabulary import Vocabulary
 
 __all__ = ["VariantJob", "run_variant"]
@@ -56,12 +55,6 @@ class VariantJob:
     @property
     def directory(self) -> Path:
         return self.out / "runs" / self.variant.slug
-
-
-def _save_npz(path: Path, **arrays: np.ndarray) -> None:
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    atomic_write_bytes(path, buffer.getvalue())
 
 
 def _keys(job: VariantJob, fingerprint: dict[str, Any], ground_truth: str) -> dict[str, str]:
@@ -231,7 +224,7 @@ def _analysis(job: VariantJob, config: CompareConfig, split: Any, run: Any) -> N
     reps, _ = entity_representations(
         input_table(run.model), run.assignment, vocabulary, "items", run.split.training_view
     )
-    _save_npz(
+    atomic_write_npz(
         directory / "items.npz",
         heatmap_items=np.asarray(job.heatmap_items, dtype=np.int64),
         heatmap=reps[list(job.heatmap_items)],
@@ -239,7 +232,7 @@ def _analysis(job: VariantJob, config: CompareConfig, split: Any, run: Any) -> N
         tsne=reps[list(job.tsne_items)],
     )
     tokens = id_token_embeddings(run, seed=config.seed)
-    _save_npz(
+    atomic_write_npz(
         directory / "tokens.npz",
         tokens=np.asarray(tokens.tokens, dtype=str),
         kinds=np.asarray(tokens.kinds, dtype=str),

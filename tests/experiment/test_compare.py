@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from compare_tiny import TINY_OPTIONS
+from tiny_runs import TINY_OPTIONS
 
 from idprobe.errors import ConfigError
 from idprobe.experiment import compare

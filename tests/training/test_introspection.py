@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from tiny_runs import TINY_META, tiny_settings
 
 from idprobe.errors import ConfigError
 from idprobe.prompts import evaluation_examples, id_text
@@ -20,24 +21,7 @@ from idprobe.training.introspection import (
     initial_run,
     token_family,
 )
-from idprobe.training.run import RunSettings, input_table, load_run, train_run
-
-TINY = {"n_users": 60, "n_items": 30, "mean_length": 6}
-LIGHT_META = {"walks_per_node": 2, "walk_length": 8, "epochs": 1, "n_clusters": 4}
-
-
-def tiny_settings(**overrides) -> RunSettings:
-    values = {
-        "dataset": "synthetic",
-        "data_options": TINY,
-        "strategy": "sid",
-        "epochs": 1,
-        "batch_size": 16,
-        "threads": 1,
-        "vocab_size": 300,
-    }
-    values.update(overrides)
-    return RunSettings(**values)
+from idprobe.training.run import input_table, load_run, train_run
 
 
 def trained(factory, name: str, **overrides):
@@ -65,7 +49,7 @@ def t5_meta(tmp_path_factory):
         tmp_path_factory,
         "t5_meta",
         strategy="meta",
-        strategy_params=LIGHT_META,
+        strategy_params=TINY_META,
         user_scheme="strategy",
         init="vectors",
         tasks=("sequential",),
@@ -382,7 +366,7 @@ def test_initial_run_is_deterministic_and_untrained(t5_sid):
     [
         {"strategy": "sid"},
         {"strategy": "iid", "backbone": "llama-tiny"},
-        {"strategy": "meta", "strategy_params": LIGHT_META, "init": "vectors"},
+        {"strategy": "meta", "strategy_params": TINY_META, "init": "vectors"},
     ],
     ids=["t5-sid", "llama-iid", "t5-meta"],
 )

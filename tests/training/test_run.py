@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tiny_runs import tiny_settings
 
 from idprobe.data import leave_one_out, make_synthetic
 from idprobe.errors import ConfigError
@@ -16,24 +17,8 @@ from idprobe.training.run import RunSettings, load_run, train_run
 
 GOLDEN = Path(__file__).with_name("golden_losses.json")
 
+
 # Small planted data: 60 users x 30 items trains in about a second on one thread.
-TINY = {"n_users": 60, "n_items": 30, "mean_length": 6}
-
-
-def tiny_settings(**overrides) -> RunSettings:
-    values = {
-        "dataset": "synthetic",
-        "data_options": TINY,
-        "strategy": "sid",
-        "epochs": 1,
-        "batch_size": 16,
-        "threads": 1,
-        "vocab_size": 300,
-    }
-    values.update(overrides)
-    return RunSettings(**values)
-
-
 def test_settings_round_trip_and_unknown_keys():
     settings = tiny_settings(tasks=["sequential"], strategy_params={"start": 2001})
     again = RunSettings.from_dict(json.loads(json.dumps(settings.to_dict())))
