@@ -1,4 +1,4 @@
-"""From a trained model (its embeddings, its predictions) and a split to metric tables."""
+"""From a trained model (its embeddings, its predictions, its scores) and a split to metric tables."""
 
 from idprobe.evaluation.generative import (
     RunMetrics,
@@ -7,7 +7,15 @@ from idprobe.evaluation.generative import (
     evaluate,
     evaluate_run,
     metrics_path,
+    seen_before,
+    select_users,
     validation_callback,
+)
+from idprobe.evaluation.ranking import (
+    FullRanking,
+    dot_product_scorer,
+    evaluate_scores,
+    full_ranking,
 )
 from idprobe.evaluation.representation import (
     RepresentationScores,
@@ -16,14 +24,20 @@ from idprobe.evaluation.representation import (
 )
 
 __all__ = [
+    "FullRanking",
     "RepresentationScores",
     "RunMetrics",
     "TaskMetrics",
     "compare_runs",
+    "dot_product_scorer",
     "entity_representations",
     "evaluate",
     "evaluate_run",
+    "evaluate_scores",
+    "full_ranking",
     "metrics_path",
     "representation_scores",
+    "seen_before",
+    "select_users",
     "validation_callback",
 ]

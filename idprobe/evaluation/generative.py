@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from idprobe.data import LeaveOneOutSplit
 from idprobe.errors import ConfigError, choices
 from idprobe.metrics import (
     PairedTestResult,
@@ -50,6 +51,8 @@ __all__ = [
     "evaluate",
     "evaluate_run",
     "metrics_path",
+    "seen_before",
+    "select_users",
     "validation_callback",
 ]
 
@@ -191,7 +194,9 @@ def generate_texts(
     return out
 
 
-def _select_users(n: int, max_users: int | None, seed: int) -> np.ndarray:
+def select_users(n: int, max_users: int | None, seed: int) -> np.ndarray:
+    """The evaluated users: all ``n``, or a seeded sorted sample of ``max_users`` of them (the
+    same users for every run, generative or baseline, with the same seed and data)."""
     if max_users is None or max_users >= n:
         return np.arange(n)
     if max_users < 1:
@@ -199,10 +204,13 @@ def _select_users(n: int, max_users: int | None, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=max_users, replace=False))
 
 
-def _seen_csr(run: Any, split: str, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each user's items before the held-out one (all of them, not only the last max_history)."""
-    data = run.split.interactions
-    samples = run.split.test if split == "test" else run.split.validation
+def seen_before(
+    split: LeaveOneOutSplit, which: str, users: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """CSR ``(indptr, indices)`` of each user's items before its ``which`` (test or validation)
+    target: all of them, not only the last max_history (the filtered protocol drops these)."""
+    data = split.interactions
+    samples = split.test if which == "test" else split.validation
     starts = data.offsets[:-1][users]
     ends = samples.history_end[users]
     indptr = np.concatenate([[0], np.cumsum(ends - starts)])
@@ -239,7 +247,7 @@ def _ranking_task(
     targets = np.array([e.item for e in examples], dtype=np.int64)
     shown = items
     if filtered:
-        indptr, indices = _seen_csr(run, split, users)
+        indptr, indices = seen_before(run.split, split, users)
         shown = filter_seen(items, indptr=indptr, indices=indices)
     ranks = ranks_from_predictions(shown, targets)
     result = ranking_metrics(ranks, ks=ks, filtered=filtered, n_beams=beams)
@@ -333,7 +341,7 @@ def evaluate(
     tasks = tuple(tasks or run.settings.tasks)
     if not isinstance(beams, int) or beams < max(ks):
         raise ConfigError("beams", f"an integer >= the largest k ({max(ks)})", beams)
-    users = _select_users(run.split.interactions.n_users, max_users, seed)
+    users = select_users(run.split.interactions.n_users, max_users, seed)
     chosen = set(users.tolist())
     out: dict[str, TaskMetrics] = {}
     arrays: dict[str, dict[str, np.ndarray]] = {}
