@@ -1,0 +1,1 @@
+"""The baseline networks (torch). Import through ``baselines.registry.model_class``."""
