@@ -84,6 +84,15 @@ def _cmd_list(args: argparse.Namespace) -> int:
             print(f"{'':<{width}}  detected from: {fmt.detection}")
             options = ", ".join(f"{k}={v!r}" for k, v in fmt.options.items())
             print(f"{'':<{width}}  options: {options}")
+    elif args.what == "baselines":
+        from baselines import MODELS, list_recipes
+
+        recipes: dict[str, list[str]] = {}
+        for recipe in list_recipes():
+            recipes.setdefault(recipe.model, []).append(recipe.dataset)
+        for name, summary in MODELS.items():
+            print(f"{name}  {summary}")
+            print(f"    recipes: {', '.join(recipes.get(name, [])) or 'none (model defaults)'}")
     elif args.what == "datasets":
         for name, builder in DATASETS.items():
             summary = (builder.__doc__ or "").strip().splitlines()[0]
@@ -361,6 +370,93 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _baseline_settings(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Settings of ``idprobe baseline``: model defaults < recipe < --config < flags and --set.
+
+    A ``--set`` key that is a BaselineSettings field sets it; any other key is a model
+    hyper-parameter (an unknown one is an error listing the model's parameters).
+    """
+    from baselines import BaselineSettings, check_model, model_params, resolve_settings
+
+    check_model(args.model)
+    values = _read_config(args.config)
+    params = dict(values.pop("params", {}))
+    for key in ("model", "dataset"):
+        if key in values:
+            raise ConfigError(f"--config: {key}", "a key given on the command line", key)
+    flags = {
+        "data_format": args.format,
+        "k_core": args.k_core,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "patience": args.patience,
+        "seed": args.seed,
+        "threads": args.threads,
+    }
+    values.update({k: v for k, v in flags.items() if v is not None})
+    if args.data_option:
+        values["data_options"] = {**values.get("data_options", {}), **_settings(args.data_option)}
+    fields = list(BaselineSettings.__dataclass_fields__)
+    hyper = list(type(model_params(args.model)).__dataclass_fields__)
+    for key, value in _settings(args.set).items():
+        if key in fields:
+            values[key] = value
+        elif key in hyper:
+            params[key] = value
+        else:
+            raise ConfigError(
+                "--set",
+                f"a setting among {', '.join(fields)} or a {args.model} parameter among "
+                f"{', '.join(hyper) or 'none'}",
+                key,
+            )
+    recipe: str | None = args.recipe
+    if recipe == "none":
+        recipe = None
+    return resolve_settings(
+        args.model, args.dataset, recipe=recipe, overrides=values, params=params
+    )
+
+
+def _cmd_baseline(args: argparse.Namespace) -> int:
+    settings, recipe = _baseline_settings(args)
+    if not args.quiet and not args.verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logging.getLogger().addHandler(handler)
+        logging.getLogger("baselines").setLevel(logging.INFO)
+    from baselines.run import train_baseline
+
+    where = f"recipe {recipe.path}" if recipe else "model defaults (no recipe for this dataset)"
+    if not args.quiet:
+        print(f"{settings.model} on {settings.dataset}: {where}", file=sys.stderr)
+    result = train_baseline(
+        settings,
+        args.out,
+        recipe=recipe,
+        resume=args.resume,
+        eval_users=args.eval_users,
+        filtered=args.filtered,
+        depth=args.depth,
+    )
+    if args.json:
+        print(json.dumps(result.metrics.to_dict(), indent=2))
+        return 0
+    print(result.metrics.to_text())
+    if result.best_epoch is not None:
+        print(
+            f"{result.epochs} epochs in {result.seconds:.1f} s (stopped by {result.stopped}); "
+            f"selected epoch {result.best_epoch} (validation {settings.select_on} = "
+            f"{result.best_score:.4f})"
+        )
+    if recipe and recipe.published:
+        shown = "  ".join(f"{k}={v:.4f}" for k, v in recipe.published.items())
+        print(f"published ({recipe.dataset}): {shown}")
+    print(f"written to {Path(args.out) / 'metrics.json'}")
+    return 0
+
+
 def _compare_config(args: argparse.Namespace) -> Any:
     """CompareConfig from --config (TOML, keys = compare() arguments) overridden by the flags."""
     from idprobe.experiment.config import CompareConfig, set_option
@@ -368,6 +464,8 @@ def _compare_config(args: argparse.Namespace) -> Any:
     values = _read_config(args.config)
     if args.strategies:
         values["strategies"] = _comma_list(args.strategies)
+    if args.baselines:
+        values["baselines"] = _comma_list(args.baselines)
     flags = {
         "dataset": args.dataset,
         "data_format": args.format,
@@ -488,9 +586,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     listing = commands.add_parser(
-        "list", help="list what idprobe knows (formats, datasets, strategies)"
+        "list", help="list what idprobe knows (formats, datasets, strategies, baselines)"
     )
-    listing.add_argument("what", choices=["formats", "datasets", "strategies"])
+    listing.add_argument("what", choices=["formats", "datasets", "strategies", "baselines"])
     listing.set_defaults(run=_cmd_list)
 
     data = commands.add_parser("data", help="inspect datasets")
@@ -661,6 +759,52 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(run=_cmd_evaluate)
 
+    baseline = commands.add_parser(
+        "baseline",
+        help="train and evaluate a classic sequential model (pop, sasrec, gru4rec, caser, "
+        "bert4rec) on idprobe's split; writes RUN/metrics.json",
+        description="Leave-one-out split of idprobe.data, early stopping on validation "
+        "NDCG@10, full ranking over all items with idprobe's HR/NDCG. Settings: the model's "
+        "defaults < the dataset's recipe (`idprobe list baselines`) < --config < flags.",
+    )
+    baseline.add_argument("model", metavar="NAME", help="pop, sasrec, gru4rec, caser or bert4rec")
+    _add_dataset_arguments(baseline, flag=True, required=True)
+    baseline.add_argument(
+        "--recipe",
+        default="auto",
+        metavar="FILE|none",
+        help="a recipe file, or 'none' for model defaults (default: the dataset's recipe)",
+    )
+    baseline.add_argument(
+        "--config", metavar="FILE.toml", help="BaselineSettings keys and [params]"
+    )
+    baseline.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a setting (epochs=50) or model hyper-parameter (hidden_size=32); repeatable",
+    )
+    baseline.add_argument("--epochs", type=int, help="most epochs (early stopping may end sooner)")
+    baseline.add_argument("--batch-size", type=int)
+    baseline.add_argument("--learning-rate", type=float)
+    baseline.add_argument("--patience", type=int, help="validations without improvement")
+    baseline.add_argument("--seed", type=int, help="the only source of randomness (default 0)")
+    baseline.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
+    baseline.add_argument(
+        "--eval-users", type=int, metavar="N", help="a seeded subset of test users"
+    )
+    baseline.add_argument(
+        "--filtered", action="store_true", help="drop the user's earlier items from the ranking"
+    )
+    baseline.add_argument(
+        "--depth", type=int, metavar="N", help="ranks beyond N count as misses (MRR@N)"
+    )
+    baseline.add_argument("--out", required=True, metavar="RUN", help="the run directory")
+    baseline.add_argument("--resume", action="store_true", help="continue a killed run")
+    baseline.add_argument("--quiet", action="store_true", help="no progress output")
+    baseline.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    baseline.set_defaults(run=_cmd_baseline)
+
     compare = commands.add_parser(
         "compare",
         help="train, evaluate and explain several strategies; writes results.json + report.html",
@@ -671,6 +815,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument(
         "--strategies", help="comma-separated, e.g. rid,sid,cid,iid,meta (the default)"
+    )
+    compare.add_argument(
+        "--baselines",
+        help="classic sequential models in the same table, e.g. pop,sasrec,gru4rec,caser,bert4rec",
     )
     compare.add_argument("--config", metavar="FILE.toml", help="compare settings (flags override)")
     _add_dataset_arguments(compare, flag=True, required=False)
