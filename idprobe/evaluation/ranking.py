@@ -109,13 +109,39 @@ def _excluded_block(
     return mask
 
 
+def _check_exclude(
+    exclude: tuple[np.ndarray, np.ndarray], n_users: int, n_items: int
+) -> tuple[np.ndarray, np.ndarray]:
+    indptr = np.asarray(exclude[0], dtype=np.int64)
+    indices = np.asarray(exclude[1], dtype=np.int64)
+    if indptr.shape != (n_users + 1,):
+        raise ConfigError(
+            "exclude", f"a CSR with {n_users + 1} offsets", verbatim(f"{indptr.shape}")
+        )
+    if indptr[0] != 0 or indptr[-1] != indices.size or (np.diff(indptr) < 0).any():
+        raise ConfigError(
+            "exclude",
+            f"non-decreasing offsets from 0 to {indices.size} (the number of indices)",
+            verbatim(f"offsets {indptr[0]} .. {indptr[-1]}"),
+        )
+    if indices.size and (indices.min() < 0 or indices.max() >= n_items):
+        raise ConfigError(
+            "exclude",
+            f"item indices in [0, {n_items})",
+            verbatim(f"{indices.min()} .. {indices.max()}"),
+        )
+    return indptr, indices
+
+
 def _check_block(block: Any, rows: slice, items: slice) -> np.ndarray:
     block = np.asarray(block)
     expected = (rows.stop - rows.start, items.stop - items.start)
     if block.shape != expected:
         raise ConfigError("scorer", f"a block of shape {expected}", verbatim(f"{block.shape}"))
-    if np.isnan(block).any():
-        raise ConfigError("scorer", "scores without NaN", verbatim("NaN (a diverged model?)"))
+    if not np.isfinite(block).all():
+        # Leaving items out is what ``exclude`` is for; an infinite or NaN score is a bug or a
+        # diverged model, and would make the rank and the top list disagree.
+        raise ConfigError("scorer", "finite scores", verbatim("NaN or inf (a diverged model?)"))
     return block
 
 
@@ -165,13 +191,10 @@ def full_ranking(
         top_k: also keep each user's ``top_k`` best items (for the saved predictions).
         user_chunk, item_chunk: block size; memory is O(user_chunk * item_chunk).
     """
-    targets = np.asarray(targets, dtype=np.int64)
-    if targets.ndim != 1 or (targets.size and (targets.min() < 0 or targets.max() >= n_items)):
-        raise ConfigError("targets", f"item indices in [0, {n_items})", targets)
     for name, value in (
+        ("n_items", n_items),
         ("user_chunk", user_chunk),
         ("item_chunk", item_chunk),
-        ("n_items", n_items),
     ):
         if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
             raise ConfigError(name, "an integer >= 1", value)
@@ -179,14 +202,16 @@ def full_ranking(
     if not isinstance(top_k, int | np.integer) or isinstance(top_k, bool) or top_k < 0:
         raise ConfigError("top_k", "an integer >= 0", top_k)
     top_k = int(top_k)
+    targets = np.asarray(targets)
+    if targets.ndim != 1 or (targets.size and not np.issubdtype(targets.dtype, np.integer)):
+        raise ConfigError(
+            "targets", "a 1-D integer array", verbatim(f"{targets.dtype} {targets.shape}")
+        )
+    targets = targets.astype(np.int64)
+    if targets.size and (targets.min() < 0 or targets.max() >= n_items):
+        raise ConfigError("targets", f"item indices in [0, {n_items})", targets)
     if exclude is not None:
-        indptr = np.asarray(exclude[0], dtype=np.int64)
-        indices = np.asarray(exclude[1], dtype=np.int64)
-        if indptr.shape != (targets.size + 1,):
-            raise ConfigError(
-                "exclude", f"a CSR with {targets.size + 1} offsets", verbatim(f"{indptr.shape}")
-            )
-        exclude = (indptr, indices)
+        exclude = _check_exclude(exclude, targets.size, n_items)
     n_users = targets.size
     item_blocks = _chunks(n_items, item_chunk)
     ranks = np.zeros(n_users, dtype=np.int64)
@@ -262,8 +287,16 @@ def evaluate_scores(
     ``RUN/predictions/<split>-<task>.npz``: ``users``, ``targets``, ``items`` / ``scores``
     (top ``top_k``) and ``ranks`` (after ``depth``), so ``compare_runs`` pairs either family.
     """
-    if depth is not None and (not isinstance(depth, int) or depth < max(ks)):
-        raise ConfigError("depth", f"None or an integer >= the largest k ({max(ks)})", depth)
+    largest = max(ks, default=1)
+    if depth is not None and (
+        not isinstance(depth, int | np.integer) or isinstance(depth, bool) or depth < largest
+    ):
+        raise ConfigError("depth", f"None or an integer >= the largest k ({largest})", depth)
+    depth = None if depth is None else int(depth)
+    if len(users) != len(targets):
+        raise ConfigError(
+            "users", f"one user per target ({len(targets)})", verbatim(f"{len(users)}")
+        )
     began = time.perf_counter()
     ranking = full_ranking(
         scorer,
