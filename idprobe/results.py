@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pandas is imported inside to_frame only: results.py stays l
 
 __all__ = [
     "COMPARISON_SCHEMA",
+    "KINDS",
     "LOWER_IS_BETTER",
     "ComparisonResult",
     "Provenance",
@@ -151,6 +152,11 @@ COMPARISON_SCHEMA = "idprobe.comparison/1"
 LOWER_IS_BETTER = frozenset({"rmse", "mae"})
 """Metrics whose best value is the smallest (rating errors); every other metric is higher-better."""
 
+KINDS = ("strategy", "baseline")
+"""The ``kind`` of a results.json variant: an ID strategy's run, or a classic sequential baseline
+(no IDs, no representations, the sequential task only). A variant without ``kind`` (results.json
+written before baselines existed) is a strategy."""
+
 # The metrics a compact view shows for a task, in this order; a task with none of them (a metric
 # set we do not know) shows all of its metrics instead.
 _MAIN_METRICS = ("hr@10", "ndcg@10", "rmse", "mae", "bleu4")
@@ -196,10 +202,14 @@ class ComparisonResult:
 
     It mirrors ``OUT/results.json`` (schema ``idprobe.comparison/1``, described in the compare
     output layout): the top-level keys are the fields, each variant is the plain JSON dict (label,
-    strategy, slug, settings, ids, training, metrics, representations), and ``directory`` is the
+    kind, strategy, slug, settings, ids, training, metrics, representations), and ``directory`` is the
     run directory it was loaded from (``None`` for one built in memory; it is not part of the
     JSON). Figures are paths relative to that directory. The dataclass is frozen, but the dicts and
     lists inside are the JSON values themselves: treat them as read-only.
+
+    A variant's ``kind`` (:data:`KINDS`) is ``strategy`` or ``baseline`` (a classic sequential
+    model: ``model``, ``description``, ``recipe``, and ``ids`` / ``representations`` null); a
+    variant without one is a strategy (results.json of earlier versions).
     """
 
     title: str
@@ -254,6 +264,8 @@ class ComparisonResult:
             if label in labels:
                 raise ConfigError(f"variants[{i}].label", "a label unique among variants", label)
             labels.add(label)
+            if variant.get("kind") not in (None, *KINDS):  # none: written before kinds existed
+                raise ConfigError(f"variants[{i}].kind", choices(KINDS), variant.get("kind"))
         for key in ("sweeps", "significance", "figures", "warnings"):
             for i, entry in enumerate(data[key]):
                 if not isinstance(entry, dict):
@@ -338,36 +350,53 @@ class ComparisonResult:
                 return variant
         raise ConfigError("label", choices(self.labels), label)
 
+    def kind(self, label: str) -> str:
+        """``strategy`` or ``baseline`` (:data:`KINDS`) for the variant with this label."""
+        return _kind(self.variant(label))
+
+    @property
+    def baselines(self) -> list[str]:
+        """The labels of the classic baselines, in the order of the comparison."""
+        return [v["label"] for v in self.variants if _kind(v) == "baseline"]
+
     def value(self, label: str, task: str, metric: str) -> float:
         """The metric value of one variant; NaN when it has none."""
         entry = (self.variant(label).get("metrics") or {}).get(task, {}).get(metric)
         return _float(entry.get("value")) if _is_metric(entry) else float("nan")
 
-    def best(self, task: str, metric: str) -> str | None:
+    def best(self, task: str, metric: str, *, kind: str | None = None) -> str | None:
         """The label of the variant with the best ``metric`` on ``task``.
 
         Best is the highest value, or the lowest for ``rmse`` and ``mae``; a tie goes to the
-        variant listed first. ``None`` when no variant has a value; a task or metric that no
-        variant was evaluated on raises ``ConfigError`` (it is most likely a typo).
+        variant listed first. Baselines compete too (on the sequential task, the only one they
+        are evaluated on); ``kind="strategy"`` (or ``"baseline"``) looks at that kind only.
+        ``None`` when no variant has a value; a task or metric that no variant was evaluated on
+        raises ``ConfigError`` (it is most likely a typo).
         """
         if task not in self.tasks:
             raise ConfigError("task", choices(self.tasks), task)
         if metric not in self.metrics(task):
             raise ConfigError("metric", choices(self.metrics(task)), metric)
+        if kind is not None and kind not in KINDS:
+            raise ConfigError("kind", choices(KINDS), kind)
         sign = -1.0 if lower_is_better(metric) else 1.0
         best_label, best_score = None, float("-inf")
-        for label in self.labels:
+        for variant in self.variants:
+            label = variant["label"]
+            if kind is not None and _kind(variant) != kind:
+                continue
             score = sign * self.value(label, task, metric)
             if score == score and score > best_score:  # NaN != NaN: missing values never win
                 best_label, best_score = label, score
         return best_label
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per variant (index: label) and one float column per number.
+        """One row per variant (index: label), one float column per number and its kind.
 
         Columns: ``task/metric`` for every metric value (e.g. ``sequential/ndcg@10``), then
         ``ds``, ``ms`` (trained representations), ``ds_initial``, ``ms_initial`` and
-        ``new_tokens``. Missing values are NaN.
+        ``new_tokens`` (float), then ``kind`` (``strategy`` or ``baseline``, text). Missing
+        values are NaN: a baseline has no DS, MS or new tokens.
         """
         import pandas as pd
 
@@ -388,7 +417,9 @@ class ComparisonResult:
             row["new_tokens"] = _float((variant.get("ids") or {}).get("new_tokens"))
             rows.append(row)
         frame = pd.DataFrame(rows, columns=columns, index=pd.Index(self.labels, name="variant"))
-        return frame.astype("float64")
+        frame = frame.astype("float64")
+        frame["kind"] = [_kind(variant) for variant in self.variants]
+        return frame
 
     def _repr_html_(self) -> str:
         """A compact table of the headline metrics for notebooks; the best per column in bold."""
@@ -408,7 +439,8 @@ class ComparisonResult:
                 )
             trained = (variant.get("representations") or {}).get("trained") or {}
             cells += [f"<td>{_fmt4(_float(trained.get(k)))}</td>" for k in ("ds", "ms")]
-            body.append(f"<tr><th>{esc(label)}</th>{''.join(cells)}</tr>")
+            tag = " <small>(baseline)</small>" if _kind(variant) == "baseline" else ""
+            body.append(f"<tr><th>{esc(label)}{tag}</th>{''.join(cells)}</tr>")
         caption = esc(self.title)
         where = f" ({esc(str(self.directory))})" if self.directory is not None else ""
         return (
@@ -420,14 +452,15 @@ class ComparisonResult:
 
     def to_text(self) -> str:
         """The headline table as plain text (what ``idprobe compare`` prints): one line per
-        variant, the best value per column marked with ``*``."""
+        variant (a baseline's label followed by ``(baseline)``), the best value per column
+        marked with ``*``."""
         columns = [(task, metric) for task in self.tasks for metric in self.main_metrics(task)]
         best = {column: self.best(*column) for column in columns}
         headers = ["variant", *(f"{task[:3]} {metric}" for task, metric in columns), "DS", "MS"]
         rows = []
         for variant in self.variants:
             label = variant["label"]
-            cells = [label]
+            cells = [f"{label} (baseline)" if _kind(variant) == "baseline" else label]
             for column in columns:
                 mark = "*" if best[column] == label else " "
                 cells.append(_fmt4(self.value(label, *column)) + mark)
@@ -451,6 +484,10 @@ class ComparisonResult:
 
 _TASK_ORDER = ("sequential", "direct", "rating", "explanation", "review")
 _METRIC_ORDER = ("hr@5", "ndcg@5", "hr@10", "ndcg@10", "mrr", "rmse", "mae", "bleu1", "bleu4")
+
+
+def _kind(variant: dict[str, Any]) -> str:
+    return str(variant.get("kind") or "strategy")
 
 
 def _is_metric(entry: object) -> bool:

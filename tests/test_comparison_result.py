@@ -15,6 +15,8 @@ from idprobe.errors import ConfigError
 from idprobe.results import COMPARISON_SCHEMA, ComparisonResult, Provenance
 
 SAMPLE = Path(__file__).resolve().parent / "reporting" / "data" / "results.json"
+# Two classic baselines as compare writes them (sasrec: best hr@10 of all; pop: worst).
+BASELINES = SAMPLE.parent / "baselines.json"
 XSS = '<script>alert(1)</script> "quotes" & ampersands'
 
 
@@ -26,6 +28,12 @@ def data() -> dict:
 @pytest.fixture
 def result(data) -> ComparisonResult:
     return ComparisonResult.from_dict(data)
+
+
+@pytest.fixture
+def with_baselines(data) -> dict:
+    data["variants"] += json.loads(BASELINES.read_text(encoding="utf-8"))
+    return data
 
 
 def test_round_trip_is_exact(data, result):
@@ -131,9 +139,17 @@ def test_to_frame_matches_the_dict(result, data):
     assert list(frame.columns[:5]) == [
         f"sequential/{m}" for m in ("hr@5", "ndcg@5", "hr@10", "ndcg@10", "mrr")
     ]
-    assert list(frame.columns[-5:]) == ["ds", "ms", "ds_initial", "ms_initial", "new_tokens"]
+    assert list(frame.columns[-6:]) == [
+        "ds",
+        "ms",
+        "ds_initial",
+        "ms_initial",
+        "new_tokens",
+        "kind",
+    ]
     assert "sequential/n_users" not in frame.columns, "counts are not metrics"
-    assert {str(dtype) for dtype in frame.dtypes} == {"float64"}
+    assert {str(dtype) for dtype in frame.drop(columns="kind").dtypes} == {"float64"}
+    assert list(frame["kind"]) == ["strategy"] * 4, "no kind in the file: every run a strategy"
     for variant in data["variants"]:
         row = frame.loc[variant["label"]]
         for task, table in variant["metrics"].items():
@@ -242,3 +258,65 @@ def test_to_text_marks_the_best_per_column(result):
     value = result.value(best, "sequential", "ndcg@10")
     assert f"{value:.4f}*" in best_row
     assert sum(f"{value:.4f}*" in r for r in rows) == 1
+
+
+# -- Classic baselines ---------------------------------------------------------------------------
+
+
+def test_old_results_without_kind_load_as_strategies(data):
+    assert all("kind" not in variant for variant in data["variants"]), "the sample predates kinds"
+    result = ComparisonResult.from_dict(data)
+    assert [result.kind(label) for label in result.labels] == ["strategy"] * 4
+    assert result.baselines == []
+    assert result.to_dict() == data, "nothing is added on load: the file round-trips as it was"
+
+
+def test_baselines_round_trip_and_kinds(with_baselines):
+    result = ComparisonResult.from_dict(with_baselines)
+    assert result.to_dict() == with_baselines
+    assert result.labels[-2:] == ["sasrec", "pop"]
+    assert result.baselines == ["sasrec", "pop"]
+    assert result.kind("sasrec") == "baseline" and result.kind("meta") == "strategy"
+    assert result.tasks == ["sequential", "rating"], "baselines add no task"
+
+
+def test_bad_kind_is_named(with_baselines):
+    with_baselines["variants"][4]["kind"] = "classic"
+    with pytest.raises(ConfigError, match=r"^variants\[4\]\.kind: expected one of 'strategy', 'ba"):
+        ComparisonResult.from_dict(with_baselines)
+
+
+def test_best_may_be_a_baseline(with_baselines):
+    result = ComparisonResult.from_dict(with_baselines)
+    assert result.best("sequential", "hr@10") == "sasrec"
+    assert result.best("sequential", "hr@10", kind="strategy") == "meta"
+    assert result.best("sequential", "ndcg@10") == "meta"
+    assert result.best("sequential", "ndcg@10", kind="baseline") == "sasrec"
+    # Baselines have no rating metrics: they never win (nor break) the rating columns.
+    assert result.best("rating", "rmse") == "sid"
+    assert result.best("rating", "rmse", kind="baseline") is None
+    with pytest.raises(ConfigError, match=r"^kind: expected one of 'strategy', 'baseline'"):
+        result.best("sequential", "hr@10", kind="classic")
+
+
+def test_to_frame_with_baselines(with_baselines):
+    frame = ComparisonResult.from_dict(with_baselines).to_frame()
+    assert list(frame.index) == ["rid", "sid", "meta G=20", "meta", "sasrec", "pop"]
+    assert list(frame["kind"]) == ["strategy"] * 4 + ["baseline"] * 2
+    assert frame.loc["sasrec", "sequential/hr@10"] == 0.0602
+    for column in ("ds", "ms", "ds_initial", "ms_initial", "new_tokens", "rating/rmse"):
+        assert math.isnan(frame.loc["sasrec", column]) and math.isnan(frame.loc["pop", column])
+    assert {str(dtype) for dtype in frame.drop(columns="kind").dtypes} == {"float64"}
+
+
+def test_to_text_and_html_mark_baselines(with_baselines):
+    result = ComparisonResult.from_dict(with_baselines)
+    rows = result.to_text().splitlines()[2:]
+    sasrec, pop = rows[-2:]
+    assert sasrec.startswith("sasrec (baseline)") and pop.startswith("pop (baseline)")
+    assert "0.0602*" in sasrec, "the best hr@10 is a baseline's"
+    assert sasrec.split()[-2:] == ["–", "–"], "no DS, no MS"
+    assert not any("(baseline)" in row for row in rows[:-2])
+    html = result._repr_html_()
+    assert "<th>sasrec <small>(baseline)</small></th><td><b>0.0602</b></td>" in html
+    assert "<th>meta</th>" in html

@@ -5,9 +5,13 @@ Stages, in order (module :mod:`idprobe.experiment.stages` for the caching rule):
 1. per variant (one training run per strategy and sweep point, side by side with ``workers``):
    train with validation-based selection, evaluate on the test split, DS/MS of the trained and
    the initial ID representations, the arrays behind the figures;
-2. paired significance of every variant against the best, per ranking task;
-3. the figures (PNG + SVG), cached on the keys of everything they read;
-4. ``results.json`` and ``report.html``, rewritten every time (they are cheap and carry the
+2. per classic baseline (``baselines``), in ``OUT/runs/<name>``: ``train`` (training with its
+   own validation-based selection, then the test evaluation) and ``evaluate`` (redone alone
+   when only ``eval_users``, ``beams`` or ``filtered`` change), after the variants;
+3. paired significance of every variant and baseline against the best, per ranking task
+   (baselines on the sequential task only);
+4. the figures (PNG + SVG) of the strategies, cached on the keys of everything they read;
+5. ``results.json`` and ``report.html``, rewritten every time (they are cheap and carry the
    provenance of this call).
 
 ``OUT/compare.toml`` holds the resolved configuration; ``idprobe compare --config`` re-runs it.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import shutil
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -25,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from baselines import MODELS, Recipe
+from baselines.recipes import RECIPE_DIR, dataset_key
 from idprobe.data import dataset_stats, leave_one_out
 from idprobe.errors import IdprobeError
 from idprobe.evaluation.generative import compare_runs
@@ -32,6 +39,7 @@ from idprobe.experiment.config import CompareConfig, Sweep, Variant
 from idprobe.experiment.figures import draw_figures
 from idprobe.experiment.stages import StageCache, stage_key
 from idprobe.experiment.variant import ANALYSIS, VariantJob, run_variant
+from idprobe.ids.base import data_fingerprint
 from idprobe.reporting import render_report
 from idprobe.results import ComparisonResult, Provenance, atomic_write_text
 
@@ -41,6 +49,9 @@ log = logging.getLogger(__name__)
 
 _RANKING_METRICS = ("hr@5", "ndcg@5", "hr@10", "ndcg@10", "mrr")
 _TESTED_METRICS = ("hr@10", "ndcg@10")
+_BASELINE_OPTIONS = ("baselines", "baseline_params")
+# The only task a classic baseline is evaluated on (it ranks next items).
+_BASELINE_TASK = "sequential"
 
 
 def compare(
@@ -99,10 +110,15 @@ def run_comparison(
         out,
     )
     keys = _run_jobs(jobs, config.workers)
+    fingerprint = data_fingerprint(split.training_view)
+    for name in config.baselines:
+        _run_baseline(out, config, name, fingerprint, resume=resume)
     significance = _significance(out, variants, config)
     figures: list[dict[str, Any]] = []
     if config.figures:
-        figure_key = stage_key("figures", keys, config.to_dict())
+        # The figures draw the strategies only: the baselines' fields stay out of their key.
+        drawn = {k: v for k, v in config.to_dict().items() if k not in _BASELINE_OPTIONS}
+        figure_key = stage_key("figures", keys, drawn)
         cache = StageCache(out, "figures")
         index = out / "figures" / "index.json"
         cache.run(
@@ -175,6 +191,56 @@ def _run_jobs(jobs: list[VariantJob], workers: int) -> dict[str, dict[str, str]]
     return {job.variant.label: keys[job.variant.label] for job in jobs}
 
 
+def _run_baseline(
+    out: Path, config: CompareConfig, name: str, fingerprint: dict[str, Any], *, resume: bool
+) -> dict[str, str]:
+    """Train (or reuse) baseline ``name`` in ``OUT/runs/<name>`` and evaluate it on the
+    comparison's test users; returns its stage keys.
+
+    ``train`` hashes the resolved settings (recipe and ``baseline_params`` included) and the
+    data; it evaluates too, so ``evaluate`` (which also hashes ``eval_users``, ``beams`` = the
+    rank depth, and ``filtered``) only runs by itself when those changed on a trained model.
+    """
+    settings, recipe = config.baseline_settings(name)
+    directory = out / "runs" / name
+    train_key = stage_key("baseline", settings.to_dict(), fingerprint)
+    evaluate_key = stage_key(
+        "baseline-evaluate", train_key, config.eval_users, config.beams, config.filtered
+    )
+    cache = StageCache(directory, name)
+    evaluation = {"eval_users": config.eval_users, "filtered": config.filtered}
+    evaluation["depth"] = config.beams  # MRR@beams, like the generative runs' N beams
+
+    trained = False
+    if not cache.done("train", train_key):
+        partial = (directory / "settings.json").exists()
+        if cache.stale("train", train_key) or (partial and not resume):
+            if partial and not cache.stale("train", train_key):
+                log.info("[%s] an interrupted run restarts (--resume continues it)", name)
+            shutil.rmtree(directory)  # other settings, or a restart: nothing old may leak in
+        again = resume and (directory / "settings.json").exists()
+
+        def do_train() -> None:
+            from baselines.run import train_baseline  # torch: only when a baseline trains
+
+            train_baseline(settings, directory, recipe=recipe, resume=again, **evaluation)
+
+        trained = cache.run("train", train_key, do_train)
+
+    def do_evaluate() -> None:
+        if trained:  # train_baseline has just evaluated with these very arguments
+            return
+        from baselines.run import evaluate_baseline, load_baseline
+        from idprobe.training.threads import torch_threads
+
+        model, data, loaded = load_baseline(directory)
+        with torch_threads(loaded.threads):
+            evaluate_baseline(model, data, loaded, directory, **evaluation)
+
+    cache.run("evaluate", evaluate_key, do_evaluate)
+    return {"train": train_key, "evaluate": evaluate_key}
+
+
 def _read(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -182,18 +248,21 @@ def _read(path: Path) -> Any:
 def _significance(
     out: Path, variants: list[Variant], config: CompareConfig
 ) -> list[dict[str, Any]]:
-    """Paired randomisation test of every variant against the best, per ranking task and on
-    HR@10 and NDCG@10 (the users are the same for every variant: same seed and data)."""
+    """Paired randomisation test of every variant (and, on the sequential task, every
+    baseline) against the best, per ranking task and on HR@10 and NDCG@10 (the users are the
+    same for every run: same seed and data)."""
     tasks = [t for t in ("sequential", "direct") if t in variants[0].settings.tasks]
     tests = []
     for task in tasks:
+        slug = {v.label: v.slug for v in variants}
+        if task == _BASELINE_TASK:
+            slug.update({name: name for name in config.baselines})
         for metric in _TESTED_METRICS:
             values = {
-                v.label: _read(out / "runs" / v.slug / "metrics.json")["tasks"][task][metric]
-                for v in variants
+                label: _read(out / "runs" / directory / "metrics.json")["tasks"][task][metric]
+                for label, directory in slug.items()
             }
             best = max(values, key=lambda label: values[label])
-            slug = {v.label: v.slug for v in variants}
             for label in values:
                 if label == best:
                     continue
@@ -251,6 +320,7 @@ def _variant_entry(out: Path, variant: Variant) -> dict[str, Any]:
     ids = _read(directory / ANALYSIS / "ids.json")
     return {
         "label": variant.label,
+        "kind": "strategy",
         "strategy": variant.settings.strategy,
         "slug": variant.slug,
         "settings": variant.settings.to_dict(),
@@ -269,6 +339,42 @@ def _variant_entry(out: Path, variant: Variant) -> dict[str, Any]:
     }
 
 
+def _recipe_entry(recipe: Recipe | None) -> dict[str, Any] | None:
+    """The recipe as results.json keeps it: its path relative to the installed package
+    (``baselines/recipes/<dataset>/<model>.toml``), so the file reads the same everywhere."""
+    if recipe is None:
+        return None
+    values = recipe.to_dict()
+    path = Path(recipe.path).resolve()
+    if path.is_relative_to(RECIPE_DIR.resolve().parent.parent):
+        values["path"] = path.relative_to(RECIPE_DIR.resolve().parent.parent).as_posix()
+    return values
+
+
+def _baseline_entry(out: Path, config: CompareConfig, name: str) -> dict[str, Any]:
+    """A baseline's row of results.json: the same keys as a variant's, ``kind`` baseline, no
+    IDs and no representations; ``recipe_dataset_matches`` says whether the recipe's
+    published numbers were measured on this comparison's dataset."""
+    directory = out / "runs" / name
+    settings, recipe = config.baseline_settings(name)
+    return {
+        "label": name,
+        "kind": "baseline",
+        "strategy": None,
+        "model": name,
+        "slug": name,
+        "description": MODELS[name],
+        "settings": settings.to_dict(),
+        "recipe": _recipe_entry(recipe),
+        "recipe_dataset_matches": recipe is not None
+        and recipe.dataset == dataset_key(config.dataset),
+        "ids": None,
+        "training": _read(directory / "history.json"),
+        "metrics": _metrics(directory / "metrics.json"),
+        "representations": None,
+    }
+
+
 def _warnings(
     entries: list[dict[str, Any]], config: CompareConfig, split: Any
 ) -> list[dict[str, Any]]:
@@ -284,6 +390,17 @@ def _warnings(
             }
         )
     for entry in entries:
+        if entry.get("kind") == "baseline":
+            if entry.get("recipe") is None:
+                warnings.append(
+                    {
+                        "variant": entry["label"],
+                        "kind": "no_recipe",
+                        "message": f"{entry['label']}: no recipe for dataset "
+                        f"{dataset_key(config.dataset)}: model defaults used",
+                    }
+                )
+            continue
         label, ids = entry["label"], entry["ids"]
         for kind in ("items", "users"):
             stats = ids[kind]
@@ -332,6 +449,7 @@ def _assemble(
 ) -> ComparisonResult:
     stats = dataset_stats(data)
     entries = [_variant_entry(out, v) for v in variants]
+    entries += [_baseline_entry(out, config, name) for name in config.baselines]
     settings = variants[0].settings
     setup = {
         "backbone": settings.backbone,
@@ -351,9 +469,10 @@ def _assemble(
         "ds_pairs": config.ds_pairs,
         "seed": config.seed,
         "workers": config.workers,
+        **({"baselines": ", ".join(config.baselines)} if config.baselines else {}),
         "threads": config.threads if config.threads is not None else "torch default",
     }
-    title = config.title or f"{', '.join(config.strategies)} on {stats.name}"
+    title = config.title or f"{', '.join([*config.strategies, *config.baselines])} on {stats.name}"
     return ComparisonResult.from_dict(
         {
             "schema": "idprobe.comparison/1",

@@ -16,6 +16,11 @@ Sweeps (paper section 5.4):
   random: the comparison means something with a pretrained backbone (``minilm``, a directory).
 * ``grouping``: META ID grouping method, ``kmeans`` / ``spectral`` / ``dbscan`` / ``rqvae``
   (Table 4).
+
+Classic baselines (``baselines``: ``pop``, ``sasrec``, ...) join the comparison's sequential
+table: each trains once on the same data and seed and is ranked on the same test users
+(:mod:`baselines`). Its settings are the model's defaults < the dataset's recipe <
+``baseline_params[NAME]``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from baselines import MODELS, BaselineSettings, Recipe, check_model, resolve_settings
 from idprobe.errors import ConfigError, choices
 from idprobe.evaluation.generative import RANKING_TASKS
 from idprobe.ids import get_strategy, list_strategies
@@ -49,6 +55,11 @@ _GROUPINGS = ("kmeans", "spectral", "dbscan", "rqvae")
 # Keys of RunSettings that the comparison sets itself, per variant or from its own fields.
 _OWN_RUN_KEYS = ("dataset", "data_format", "data_options", "k_core", "strategy", "strategy_params")
 _OWN_RUN_KEYS += ("seed", "threads")
+# Keys of BaselineSettings that the comparison sets itself (the same data, seed and threads as
+# its runs) or that name the baseline.
+_OWN_BASELINE_KEYS = ("model", "dataset", "data_format", "data_options", "k_core", "seed")
+_OWN_BASELINE_KEYS += ("threads",)
+_BASELINE_FIELDS = tuple(f.name for f in dataclasses.fields(BaselineSettings))
 
 
 def stable_hash(value: Any) -> str:
@@ -95,6 +106,11 @@ class CompareConfig:
     Runs: ``strategies``; ``strategy_params`` per strategy name (``{"meta": {"n_clusters": 50}}``);
     ``run``: RunSettings fields shared by every run (``backbone``, ``tasks``, ``epochs``,
     ``batch_size``, ``learning_rate``, ...); ``sweeps`` (module docstring).
+    Baselines: ``baselines`` (classic sequential models, ``baselines.MODELS``), ranked on the
+    sequential task beside the strategies; ``baseline_params`` per baseline name: its
+    BaselineSettings fields (``epochs``, ``patience``, ...) and model hyper-parameters
+    (``hidden_size``, ...) in one table (``{"sasrec": {"epochs": 50, "hidden_size": 32}}``),
+    over the dataset's recipe (:meth:`baseline_settings`).
     Selection and evaluation: ``select_on`` (validation metric choosing the epoch),
     ``validation_users``, ``eval_users`` (``None``: every test user), ``beams``, ``filtered``.
     Representations: ``ground_truth`` of the MS (``None``: the adjusted cosine of eq. 4 with
@@ -114,6 +130,8 @@ class CompareConfig:
     strategy_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     run: Mapping[str, Any] = field(default_factory=dict)
     sweeps: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    baselines: tuple[str, ...] = ()
+    baseline_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     select_on: str = "ndcg@10"
     validation_users: int | None = 1000
     eval_users: int | None = None
@@ -176,8 +194,55 @@ class CompareConfig:
         if self.heatmap_items < 2:
             raise ConfigError("heatmap_items", "an integer >= 2", self.heatmap_items)
         # Every run's settings and strategy parameters are checked now, not hours into a run.
-        for variant in self.variants()[0]:
+        variants = self.variants()[0]
+        for variant in variants:
             get_strategy(variant.settings.strategy, **dict(variant.settings.strategy_params))
+        self._check_baselines(variants)
+
+    def _check_baselines(self, variants: list[Variant]) -> None:
+        """Names, parameters and the task of the baselines; each one's settings are resolved
+        once, so an unknown hyper-parameter fails before anything trains."""
+        baselines = (self.baselines,) if isinstance(self.baselines, str) else tuple(self.baselines)
+        object.__setattr__(self, "baselines", baselines)
+        for name in baselines:
+            try:
+                check_model(name)
+            except ConfigError as error:
+                raise ConfigError("baselines", error.expected, name) from None
+        if len(set(baselines)) != len(baselines):
+            raise ConfigError("baselines", "each baseline once", list(baselines))
+        taken = {v.label for v in variants} | {v.slug for v in variants}
+        for name in baselines:
+            if name in taken:  # a plug-in strategy of the same name would share runs/NAME
+                raise ConfigError("baselines", "names other than the compared runs' labels", name)
+        tasks = self.run.get("tasks", RunSettings().tasks)
+        if baselines and "sequential" not in tasks:
+            raise ConfigError(
+                "baselines",
+                "none when the runs do not train the sequential task (baselines only rank the "
+                f"sequential task; the runs train {', '.join(tasks)})",
+                list(baselines),
+            )
+        if not isinstance(self.baseline_params, Mapping):
+            raise ConfigError("baseline_params", "a table per baseline", self.baseline_params)
+        params = {}
+        for name, values in self.baseline_params.items():
+            if name not in MODELS:
+                raise ConfigError("baseline_params", f"keys among {', '.join(MODELS)}", name)
+            if not isinstance(values, Mapping):
+                raise ConfigError(f"baseline_params.{name}", "a table of settings", values)
+            for key in values:
+                if key in _OWN_BASELINE_KEYS:
+                    raise ConfigError(
+                        f"baseline_params.{name}.{key}",
+                        "a key set by the comparison (its data, seed and threads), not per "
+                        "baseline",
+                        key,
+                    )
+            params[name] = dict(values)
+        object.__setattr__(self, "baseline_params", params)
+        for name in dict.fromkeys([*baselines, *params]):
+            self.baseline_settings(name)
 
     # ------------------------------------------------------------------------------ reading
 
@@ -211,6 +276,8 @@ class CompareConfig:
         out["strategy_params"] = {k: dict(v) for k, v in self.strategy_params.items()}
         out["run"] = dict(self.run)
         out["sweeps"] = {k: list(v) for k, v in self.sweeps.items()}
+        out["baselines"] = list(self.baselines)
+        out["baseline_params"] = {k: dict(v) for k, v in self.baseline_params.items()}
         return out
 
     def to_toml(self) -> str:
@@ -247,6 +314,44 @@ class CompareConfig:
             **changes,
         }
         return RunSettings.from_dict(values)
+
+    def baseline_settings(self, name: str) -> tuple[BaselineSettings, Recipe | None]:
+        """The settings of baseline ``name`` in this comparison and the recipe they start from.
+
+        The model's defaults < the recipe of the comparison's dataset (when there is one) <
+        ``baseline_params[name]``: a key that is a BaselineSettings field sets it, any other is
+        a model hyper-parameter (``params`` may also hold them as a table). The data, ``seed``
+        and ``threads`` are the comparison's. Errors name ``baseline_params.NAME``.
+        """
+        overrides: dict[str, Any] = {}
+        params: dict[str, Any] = {}
+        for key, value in self.baseline_params.get(name, {}).items():
+            if key == "params":
+                if not isinstance(value, Mapping):
+                    raise ConfigError(f"baseline_params.{name}.params", "a table", value)
+                params.update(value)
+            elif key in _BASELINE_FIELDS:
+                overrides[key] = value
+            else:
+                params[key] = value
+        overrides.update(
+            data_format=self.data_format,
+            data_options=dict(self.data_options),
+            k_core=self.k_core,
+            seed=self.seed,
+            threads=self.threads,
+        )
+        try:
+            return resolve_settings(
+                name, self.dataset, recipe="auto", overrides=overrides, params=params
+            )
+        except ConfigError as error:
+            if ".toml" in error.parameter:  # a broken recipe file: its error names the file
+                raise
+            parameter = error.parameter.removeprefix("params.")
+            raise ConfigError(
+                f"baseline_params.{name}.{parameter}", error.expected, error.found
+            ) from None
 
     def variants(self) -> tuple[list[Variant], list[Sweep]]:
         """The runs of the comparison (main strategies first, then sweep points not already
@@ -300,21 +405,31 @@ class CompareConfig:
 def set_option(values: dict[str, Any], key: str, value: Any) -> None:
     """Put ``key = value`` (from ``--set``) where it belongs in a config dict.
 
-    ``STRATEGY.PARAM`` (e.g. ``meta.n_clusters``) goes to that strategy's parameters, a
-    comparison field to the top level, a RunSettings field (``epochs``, ``backbone``) under
-    ``run``; anything else is an error listing the valid keys.
+    ``STRATEGY.PARAM`` (e.g. ``meta.n_clusters``) goes to that strategy's parameters,
+    ``BASELINE.KEY`` (e.g. ``sasrec.hidden_size``, ``sasrec.epochs``) to that baseline's
+    ``baseline_params``, a comparison field to the top level, a RunSettings field (``epochs``,
+    ``backbone``) under ``run``; anything else is an error listing the valid keys.
     """
     compare_keys = [f.name for f in dataclasses.fields(CompareConfig)]
     run_keys = [f.name for f in dataclasses.fields(RunSettings) if f.name not in _OWN_RUN_KEYS]
-    strategy, dot, param = key.partition(".")
+    prefix, dot, param = key.partition(".")
     if dot:
-        if strategy not in list_strategies():
+        if prefix in list_strategies():
+            field_name = "strategy_params"
+        elif prefix in MODELS:
+            field_name = "baseline_params"
+        else:
             raise ConfigError(
-                "--set", f"STRATEGY.PARAM with a strategy among {', '.join(list_strategies())}", key
+                "--set",
+                f"STRATEGY.PARAM with a strategy among {', '.join(list_strategies())}, or "
+                f"BASELINE.KEY with a baseline among {', '.join(MODELS)}",
+                key,
             )
-        params = dict(values.get("strategy_params", {}))
-        params[strategy] = {**params.get(strategy, {}), param: value}
-        values["strategy_params"] = params
+        if not param:
+            raise ConfigError("--set", f"a parameter name after {prefix}.", key)
+        params = dict(values.get(field_name, {}))
+        params[prefix] = {**params.get(prefix, {}), param: value}
+        values[field_name] = params
     elif key in compare_keys:
         values[key] = value
     elif key in run_keys:
@@ -322,7 +437,8 @@ def set_option(values: dict[str, Any], key: str, value: Any) -> None:
     else:
         raise ConfigError(
             "--set",
-            f"STRATEGY.PARAM or a key among {', '.join(compare_keys + run_keys)}",
+            f"STRATEGY.PARAM or a key among {', '.join(compare_keys + run_keys)} (or "
+            f"BASELINE.KEY with a baseline among {', '.join(MODELS)})",
             key,
         )
 

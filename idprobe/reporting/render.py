@@ -54,6 +54,7 @@ def report_html(result: ComparisonResult, directory: str | Path) -> str:
         "config_json": sections.config_json(result),
         "warnings": sections.warnings(result, [*figure_problems, *sweep_problems]),
         "results": sections.results_tables(result),
+        "baselines": sections.baseline_sections(result),
         "representations": sections.representation_table(result),
         "sweeps": sweeps,
         "ids": sections.id_table(result),

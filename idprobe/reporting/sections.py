@@ -39,8 +39,12 @@ class Cell:
 
 @dataclass(frozen=True)
 class Row:
+    """A table row: its label (first column), a small tag beside the label (``baseline``) and
+    its cells."""
+
     label: str
     cells: list[Cell]
+    tag: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,19 @@ class Table:
     numeric: list[bool]  # per header after the first: right-align the column
     caption: str = ""
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BaselineSection:
+    """What the report says about one classic baseline: the model, where its settings come from,
+    how it trained, the published numbers beside ours, and what differs from the original."""
+
+    label: str
+    description: str
+    facts: list[tuple[str, str]]
+    published: Table | None
+    published_note: str
+    differences: list[str]  # paragraphs
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,23 @@ def warnings(result: ComparisonResult, extra: list[dict[str, Any]]) -> list[Warn
     return out
 
 
+BASELINE = "baseline"
+BASELINE_NOTE = (
+    "baseline: a classic sequential model (section Classic baselines) trained on the same "
+    "training parts and ranked over all items for the same test users; it has no IDs and no "
+    "ID representations."
+)
+
+
+def _kind(variant: dict[str, Any]) -> str:
+    # results.json written before baselines existed has no kind: every variant is a strategy.
+    return str(variant.get("kind") or "strategy")
+
+
+def _tag(variant: dict[str, Any]) -> str:
+    return BASELINE if _kind(variant) == BASELINE else ""
+
+
 def _metric_entry(variant: dict[str, Any], task: str, metric: str) -> dict[str, Any] | None:
     entry = ((variant.get("metrics") or {}).get(task) or {}).get(metric)
     return entry if isinstance(entry, dict) else None
@@ -161,7 +195,7 @@ def results_tables(result: ComparisonResult) -> list[Table]:
                 value, _, interval = fmt_interval(entry).partition(" ")
                 cells.append(Cell(value, best=best[m] == label, detail=interval))
             cells += [_significance_cell(result, task, m, label) for m in tested]
-            rows.append(Row(label, cells))
+            rows.append(Row(label, cells, _tag(variant)))
         headers = ["variant", *metrics, *(f"vs best ({m})" for m in tested)]
         notes = [
             "Value, and under it the 95% bootstrap interval. Bold with ★: best in the column "
@@ -172,6 +206,8 @@ def results_tables(result: ComparisonResult) -> list[Table]:
                 "vs best: p-value of the paired test, over users, between the best variant and "
                 "this one on the metric named in the header; n.s.: not significant."
             )
+        if any(row.tag == BASELINE for row in rows):
+            notes.append(BASELINE_NOTE)
         tables.append(
             Table(headers, rows, [True] * len(metrics) + [False] * len(tested), task, notes)
         )
@@ -193,6 +229,11 @@ def representation_table(result: ComparisonResult) -> Table:
     training, with the ground truth the Diversity Score was measured against."""
     rows = []
     for variant in result.variants:
+        if _kind(variant) == BASELINE:
+            rows.append(
+                Row(variant["label"], [Cell(MISSING)] * 4 + [Cell(MISSING, False)], BASELINE)
+            )
+            continue
         initial, trained = _rep(variant, "initial"), _rep(variant, "trained")
         truths = dict.fromkeys(
             str(r["ground_truth"]) for r in (initial, trained) if r.get("ground_truth")
@@ -211,6 +252,8 @@ def representation_table(result: ComparisonResult) -> Table:
         )
     headers = ["variant", "DS initial", "MS initial", "DS trained", "MS trained", "ground truth"]
     notes = ["DS: Diversity Score ± standard error; MS: Memorization Score (paper section 3)."]
+    if any(row.tag == BASELINE for row in rows):
+        notes.append("Baselines have no ID representations: their cells are empty.")
     return Table(headers, rows, [True] * 4 + [False], "", notes)
 
 
@@ -268,7 +311,12 @@ def _leak_cell(leak: Any) -> Cell:
 def id_table(result: ComparisonResult) -> Table:
     """What each strategy's IDs look like: vocabulary cost, lengths, collisions, leaks."""
     rows = []
+    numeric = [False, True, True, False, False, True, True, True, True, True]
     for variant in result.variants:
+        if _kind(variant) == BASELINE:
+            cells = [Cell(MISSING, numeric=flag) for flag in numeric]
+            rows.append(Row(variant["label"], cells, BASELINE))
+            continue
         ids = variant.get("ids") or {}
         items = ids.get("items") or {}
         users = ids.get("users") or {}
@@ -314,6 +362,128 @@ def id_table(result: ComparisonResult) -> Table:
         "ID. Leak: share of test targets that the numbers in the history give away "
         "(e.g. target = last + 1), against chance."
     ]
-    return Table(
-        headers, rows, [False, True, True, False, False, True, True, True, True, True], "", notes
-    )
+    if any(row.tag == BASELINE for row in rows):
+        notes.append("Baselines write no IDs: their cells are empty.")
+    return Table(headers, rows, numeric, "", notes)
+
+
+# ------------------------------------------------------------------------------ baselines
+
+_STOPPED = {
+    "epochs": "the epoch limit",
+    "patience": "early stopping",
+    "no training": "nothing to train",
+}
+
+
+def _paragraphs(text: str) -> list[str]:
+    """A recipe's hard-wrapped text as paragraphs (blank lines separate them)."""
+    out = []
+    for block in text.strip().split("\n\n"):
+        words = " ".join(block.split())
+        if words:
+            out.append(words)
+    return out
+
+
+def _training_facts(variant: dict[str, Any]) -> list[tuple[str, str]]:
+    history = variant.get("training") or {}
+    settings = variant.get("settings") or {}
+    stopped = str(history.get("stopped") or "")
+    if stopped == "no training" or not history.get("epochs"):
+        return [("training", "none (no trainable parameters)")]
+    limit = settings.get("epochs")
+    epochs = fmt_int(history.get("epochs"))
+    text = f"{epochs} epochs" + (f" of at most {fmt_int(limit)}" if limit is not None else "")
+    if stopped:
+        text += f", stopped by {_STOPPED.get(stopped, stopped)}"
+    seconds = history.get("seconds")
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+        text += f", {seconds:.1f} s"
+    facts = [("training", text)]
+    best = history.get("best_epoch")
+    if best is not None:
+        select_on = str(history.get("select_on") or settings.get("select_on") or "validation")
+        score = fmt_metric(history.get("best_score"))
+        facts.append(("best epoch", f"{fmt_int(best)} (validation {select_on} = {score})"))
+    return facts
+
+
+def _settings_facts(variant: dict[str, Any]) -> list[tuple[str, str]]:
+    settings = variant.get("settings") or {}
+    shown = ("learning_rate", "batch_size", "weight_decay", "patience", "validation_users")
+    values = {key: settings[key] for key in shown if key in settings}
+    if "validation_users" in values and values["validation_users"] is None:
+        values["validation_users"] = "all"
+    parts = [f"{key} {fmt_value(value)}" for key, value in values.items()]
+    facts = [("optimisation", ", ".join(parts) or MISSING)]
+    params = settings.get("params") or {}
+    text = ", ".join(f"{key} {fmt_value(value)}" for key, value in sorted(params.items()))
+    facts.append(("hyper-parameters", text or "the model's defaults"))
+    return facts
+
+
+def _published_table(
+    result: ComparisonResult, variant: dict[str, Any], recipe: dict[str, Any]
+) -> Table:
+    """The recipe's published numbers beside this run's, metric by metric."""
+    published = recipe.get("published") or {}
+    order = [m for m in result.metrics("sequential") if m in published]
+    metrics = order + sorted(m for m in published if m not in order)
+    ours = []
+    for metric in metrics:
+        value, _, interval = fmt_interval(_metric_entry(variant, "sequential", metric)).partition(
+            " "
+        )
+        ours.append(Cell(value, detail=interval))
+    rows = [
+        Row("published", [Cell(fmt_metric(published[m])) for m in metrics]),
+        Row("this run", ours),
+    ]
+    notes = [
+        "published: the numbers of the recipe's source; this run: idprobe's split and full "
+        "ranking (value and 95% interval). The protocols can differ: see the differences below."
+    ]
+    return Table(["", *metrics], rows, [True] * len(metrics), "published vs this run", notes)
+
+
+def baseline_sections(result: ComparisonResult) -> list[BaselineSection]:
+    """One section per classic baseline, in the order of the comparison."""
+    out = []
+    for variant in result.variants:
+        if _kind(variant) != BASELINE:
+            continue
+        label = variant["label"]
+        recipe = variant.get("recipe") or None
+        facts = []
+        if variant.get("model") not in (None, label):
+            facts.append(("model", str(variant["model"])))
+        if recipe:
+            facts.append(("recipe", str(recipe.get("path") or MISSING)))
+            if recipe.get("source"):
+                facts.append(("source", str(recipe["source"])))
+        else:
+            facts.append(("recipe", "none: the model's default settings"))
+        training = _training_facts(variant)
+        trained = (variant.get("training") or {}).get("epochs")
+        facts += training + (_settings_facts(variant) if trained else [])
+        table, note = None, ""
+        if recipe and recipe.get("published"):
+            if variant.get("recipe_dataset_matches"):
+                table = _published_table(result, variant, recipe)
+            else:
+                note = (
+                    f"The recipe's published numbers were measured on {recipe.get('dataset')}, "
+                    "not on this comparison's dataset: they are not shown."
+                )
+        out.append(
+            BaselineSection(
+                label=label,
+                description=str(variant.get("description") or ""),
+                facts=facts,
+                published=table,
+                published_note=note,
+                differences=_paragraphs(str((recipe or {}).get("differences") or "")),
+            )
+        )
+    return out

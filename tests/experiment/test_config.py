@@ -131,6 +131,42 @@ def test_stable_hash_ignores_key_order_and_sees_values() -> None:
         ({"attention_users": -1}, "attention_users: expected an integer >= 0"),
         ({"heatmap_items": 1}, "heatmap_items: expected an integer >= 2"),
         ({"strategy_params": {"meta": {"n_clusterz": 3}}}, "n_clusterz"),
+        ({"baselines": ["nope"]}, "baselines: expected one of 'pop', 'sasrec'"),
+        ({"baselines": ["pop", "pop"]}, "baselines: expected each baseline once"),
+        (
+            {"baselines": ["pop"], "run": {"tasks": ["direct", "rating"]}},
+            "baselines: expected none when the runs do not train the sequential task "
+            "(baselines only rank the sequential task",
+        ),
+        ({"baseline_params": {"nope": {}}}, "baseline_params: expected keys among pop, sasrec"),
+        ({"baseline_params": {"sasrec": 3}}, "baseline_params.sasrec: expected a table"),
+        ({"baseline_params": [1]}, "baseline_params: expected a table per baseline"),
+        (
+            {"baseline_params": {"sasrec": {"hidden_sizez": 8}}},
+            "baseline_params.sasrec.hidden_sizez: expected a sasrec parameter among hidden_size",
+        ),
+        (
+            {"baseline_params": {"sasrec": {"params": {"hidden_sizez": 8}}}},
+            "baseline_params.sasrec.hidden_sizez: expected a sasrec parameter",
+        ),
+        ({"baseline_params": {"sasrec": {"params": 8}}}, "baseline_params.sasrec.params: exp"),
+        (
+            {"baseline_params": {"sasrec": {"hidden_size": 10, "heads": 3}}},
+            "baseline_params.sasrec.heads: expected a divisor of hidden_size 10",
+        ),
+        ({"baseline_params": {"gru4rec": {"epochs": 0}}}, "baseline_params.gru4rec.epochs: exp"),
+        ({"baseline_params": {"pop": {"select_on": "auc"}}}, "baseline_params.pop.select_on"),
+        *(
+            (
+                {"baseline_params": {"sasrec": {key: 1}}},
+                f"baseline_params.sasrec.{key}: expected a key set by the comparison",
+            )
+            for key in ("dataset", "data_format", "data_options", "k_core", "seed", "threads")
+        ),
+        (
+            {"baseline_params": {"sasrec": {"model": "pop"}}},
+            "baseline_params.sasrec.model: expected a key set by the comparison",
+        ),
     ],
 )
 def test_bad_config_names_the_knob(kwargs: dict, message: str) -> None:
@@ -152,8 +188,9 @@ def test_unknown_key_and_bad_toml_are_named(tmp_path) -> None:
 def test_set_option_rejects_unknown_keys() -> None:
     with pytest.raises(ConfigError, match=r"--set: expected STRATEGY.PARAM with a strategy among"):
         set_option({}, "nope.n_clusters", 1)
-    with pytest.raises(ConfigError, match=r"--set: expected STRATEGY.PARAM or a key among"):
+    with pytest.raises(ConfigError, match=r"--set: expected STRATEGY.PARAM or a key among") as info:
         set_option({}, "epochz", 1)
+    assert "(or BASELINE.KEY with a baseline among pop, sasrec" in str(info.value)
 
 
 def test_ms_ground_truth_is_bounded_unless_asked_otherwise() -> None:
@@ -161,3 +198,89 @@ def test_ms_ground_truth_is_bounded_unless_asked_otherwise() -> None:
     assert CompareConfig().ms_ground_truth(has_ratings=False) == "cooccurrence_cosine"
     chosen = CompareConfig(ground_truth="dev_devs")
     assert chosen.ms_ground_truth(has_ratings=True) == "dev_devs"
+
+
+# ------------------------------------------------------------------------------ baselines
+
+
+def test_baselines_take_the_comparisons_data_seed_and_threads() -> None:
+    config = CompareConfig(
+        strategies=["rid"],
+        data_options={"n_users": 50},
+        k_core=2,
+        seed=4,
+        threads=2,
+        baselines=["pop", "sasrec"],
+        baseline_params={"sasrec": {"epochs": 2, "hidden_size": 16, "params": {"layers": 1}}},
+    )
+    assert config.baselines == ("pop", "sasrec")
+    settings, recipe = config.baseline_settings("sasrec")
+    assert settings.model == "sasrec" and settings.dataset == "synthetic"
+    assert dict(settings.data_options) == {"n_users": 50} and settings.k_core == 2
+    assert (settings.seed, settings.threads, settings.epochs) == (4, 2, 2)
+    assert settings.params["hidden_size"] == 16 and settings.params["layers"] == 1
+    # The synthetic data's recipe fills in what baseline_params leave open.
+    assert recipe is not None and recipe.dataset == "synthetic"
+    for key, value in recipe.settings.items():
+        if key != "epochs":
+            assert getattr(settings, key) == value
+    pop, _ = config.baseline_settings("pop")
+    assert pop.model == "pop" and dict(pop.params) == {}
+    # No baseline: the comparison as before.
+    assert CompareConfig(strategies=["rid"]).baselines == ()
+
+
+def test_a_dataset_without_recipe_gives_model_defaults(tmp_path) -> None:
+    from baselines import BaselineSettings
+
+    config = CompareConfig(strategies=["rid"], dataset=str(tmp_path), baselines=["sasrec"])
+    settings, recipe = config.baseline_settings("sasrec")
+    assert recipe is None
+    assert settings.epochs == BaselineSettings().epochs
+    assert settings.params == {}
+
+
+def test_toml_round_trip_with_baselines(tmp_path) -> None:
+    config = CompareConfig(
+        strategies=("rid",),
+        baselines=("pop", "sasrec"),
+        baseline_params={"sasrec": {"epochs": 2, "hidden_size": 16}, "gru4rec": {"layers": 2}},
+    )
+    assert config.to_dict()["baselines"] == ["pop", "sasrec"]
+    path = tmp_path / "compare.toml"
+    path.write_text(config.to_toml())
+    assert CompareConfig.from_toml(path) == config
+    assert CompareConfig.from_dict(config.to_dict()) == config
+
+
+def test_baselines_cannot_take_a_compared_runs_name(monkeypatch) -> None:
+    from idprobe.ids import base
+
+    # A plug-in strategy may have a baseline's name; both would write OUT/runs/pop.
+    monkeypatch.setitem(base._REGISTRY, "pop", base._REGISTRY["rid"])
+    with pytest.raises(ConfigError, match="baselines: expected names other than"):
+        CompareConfig(strategies=["rid", "pop"], baselines=["pop"])
+
+
+def test_set_option_routes_baseline_keys() -> None:
+    values: dict = {"baselines": ["sasrec"]}
+    set_option(values, "sasrec.hidden_size", 32)
+    set_option(values, "sasrec.epochs", 3)
+    set_option(values, "pop.patience", 2)
+    set_option(values, "meta.n_clusters", 8)
+    assert values["baseline_params"] == {
+        "sasrec": {"hidden_size": 32, "epochs": 3},
+        "pop": {"patience": 2},
+    }
+    assert values["strategy_params"] == {"meta": {"n_clusters": 8}}
+    config = CompareConfig.from_dict(values)
+    settings, _ = config.baseline_settings("sasrec")
+    assert settings.epochs == 3 and settings.params["hidden_size"] == 32
+    with pytest.raises(ConfigError, match=r"BASELINE.KEY with a baseline among pop, sasrec"):
+        set_option({}, "sasrek.hidden_size", 1)
+    with pytest.raises(ConfigError, match=r"--set: expected a parameter name after sasrec\."):
+        set_option({}, "sasrec.", 1)
+    # The key itself is checked when the config is built, naming the baseline.
+    set_option(values, "sasrec.hidden_sise", 32)
+    with pytest.raises(ConfigError, match=r"baseline_params\.sasrec\.hidden_sise"):
+        CompareConfig.from_dict(values)

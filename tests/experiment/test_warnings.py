@@ -35,3 +35,25 @@ def test_each_problem_gets_one_warning_naming_its_run() -> None:
     assert "31.0% of users" in warnings[2]["message"]
     assert "16.0%" in warnings[2]["message"] and "0.1%" in warnings[2]["message"]
     assert "500 users" in warnings[3]["message"]
+
+
+def _baseline(label: str, recipe: dict | None) -> dict:
+    return {"label": label, "kind": "baseline", "ids": None, "recipe": recipe}
+
+
+def test_a_baseline_without_recipe_says_so_and_has_no_id_checks(tmp_path) -> None:
+    split = SimpleNamespace(cold_test_targets=0)
+    (tmp_path / "my-shop").mkdir()
+    # Recipes are filed under the data directory's name: the warning names it that way.
+    dataset = str(tmp_path / "my-shop")
+    config = CompareConfig(strategies=["sid"], dataset=dataset, baselines=["sasrec"])
+    recipe = {"dataset": "synthetic", "published": {"hr@10": 0.1}}
+    entries = [_entry("sid"), _baseline("sasrec", None), _baseline("pop", recipe)]
+    warnings = _warnings(entries, config, split)
+    assert warnings == [
+        {
+            "variant": "sasrec",
+            "kind": "no_recipe",
+            "message": "sasrec: no recipe for dataset my-shop: model defaults used",
+        }
+    ]

@@ -13,6 +13,36 @@ from pathlib import Path
 import pytest
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "results.json"
+# Two classic baseline rows (sasrec with a recipe and published numbers, pop without a recipe)
+# in the shape compare writes them; the sample itself predates baselines (no "kind" keys).
+BASELINES = Path(__file__).resolve().parent / "data" / "baselines.json"
+
+
+def add_baselines(data: dict) -> dict:
+    """``data`` (a results.json dict) with the two sample baselines, their paired tests against
+    the best (meta on ndcg@10) and the no-recipe warning, as compare writes them."""
+    data["variants"] += json.loads(BASELINES.read_text(encoding="utf-8"))
+    for label, difference, p_value in (("sasrec", 0.0015, 0.61), ("pop", 0.0194, 0.00001)):
+        data["significance"].append(
+            {
+                "task": "sequential",
+                "metric": "ndcg@10",
+                "best": "meta",
+                "against": label,
+                "difference": difference,
+                "p_value": p_value,
+                "n_users": 600,
+                "significant": p_value < 0.05,
+            }
+        )
+    data["warnings"].append(
+        {
+            "variant": "pop",
+            "kind": "no_recipe",
+            "message": "pop: no recipe for dataset synthetic: model defaults used",
+        }
+    )
+    return data
 
 
 def _png(kind: str, size: tuple[float, float]) -> bytes:
@@ -60,6 +90,12 @@ def make_run(tmp_path, png_files):
         return out
 
     return _make
+
+
+@pytest.fixture
+def with_baselines(sample) -> dict:
+    """The sample results.json with two classic baselines added (a fresh copy per test)."""
+    return add_baselines(sample)
 
 
 @pytest.fixture

@@ -273,3 +273,113 @@ def test_number_formats():
     assert fmt_value(12000) == "12,000" and fmt_value(0.0005) == "0.0005"
     assert fmt_value(["a", 1]) == "a, 1" and fmt_value(None) == "–"
     assert fmt_value({"b": 1, "a": 2}) == json.dumps({"a": 2, "b": 1})
+
+
+# ------------------------------------------------------------------------------ baselines
+
+
+def _section(html: str, start: str, end: str = "</section>") -> str:
+    part = html[html.index(start) :]
+    return part[: part.index(end)]
+
+
+def _tagged(label: str) -> str:
+    return f'<th scope="row">{label} <span class="tag">baseline</span></th>'
+
+
+def test_baselines_are_tagged_rows_of_the_results_table(make_run, with_baselines):
+    html = _render(make_run(with_baselines))
+    results = _section(html, '<section id="results">')
+    sequential = _section(results, "<caption>sequential</caption>", "</table>")
+    assert sequential.count('<span class="tag">baseline</span>') == 2
+    sasrec = sequential[sequential.index(_tagged("sasrec")) :].split("</tr>")[0]
+    # sasrec has the best hr@10 (0.0602 > meta's 0.0561): a baseline can be the column's best.
+    assert "<strong>0.0602</strong>" in sasrec and sasrec.count("★") == 1
+    assert '<td class="text">p = 0.61 vs best (n.s.)</td>' in sasrec
+    pop = sequential[sequential.index(_tagged("pop")) :].split("</tr>")[0]
+    assert '<td class="text">p &lt; 0.0001 vs best</td>' in pop
+    assert "a classic sequential model" in results, "the note says what a baseline is"
+    # Baselines are evaluated on the sequential task only: no row in the rating table.
+    rating = _section(results, "<caption>rating</caption>", "</table>")
+    assert "baseline" not in rating
+
+
+def test_baselines_have_empty_id_and_representation_cells(make_run, with_baselines):
+    html = _render(make_run(with_baselines))
+    for section in ('<section id="representations">', '<section id="ids">'):
+        part = _section(html, section)
+        for label in ("sasrec", "pop"):
+            row = part[part.index(_tagged(label)) :].split("</tr>")[0]
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+            assert cells and set(cells) == {"–"}, (section, label, cells)
+        assert "Baselines" in part, "a note says why the cells are empty"
+
+
+def test_classic_baselines_section(make_run, with_baselines):
+    html = _render(make_run(with_baselines))
+    headings = re.findall(r"<h2>(.*?)</h2>", html)
+    assert headings.index("Classic baselines") == headings.index("Results") + 1
+    assert '<a href="#baselines">Baselines</a>' in html
+    section = _section(html, '<section id="baselines">')
+    sasrec = _section(section, '<article class="baseline" id="baseline-sasrec">', "</article>")
+    assert "causal self-attention over the history (Kang &amp; McAuley, ICDM 2018)" in sasrec
+    assert "<td>baselines/recipes/synthetic/sasrec.toml</td>" in sasrec
+    assert "<td>A made-up table for the tests (Table 9)</td>" in sasrec
+    assert "<td>12 epochs of at most 30, stopped by early stopping, 8.2 s</td>" in sasrec
+    assert "<td>7 (validation ndcg@10 = 0.0311)</td>" in sasrec
+    assert "dropout 0.2, hidden_size 64" in sasrec
+    # The published numbers beside this run's, metric by metric.
+    published = _section(sasrec, "<caption>published vs this run</caption>", "</table>")
+    assert [h for h in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', published)] == [
+        "",
+        "hr@5",
+        "ndcg@5",
+        "hr@10",
+        "ndcg@10",
+    ]
+    row = published[published.index('<th scope="row">published</th>') :].split("</tr>")[0]
+    assert re.findall(r"<td[^>]*>(.*?)</td>", row) == ["0.0387", "0.0249", "0.0605", "0.0318"]
+    ours = published[published.index('<th scope="row">this run</th>') :].split("</tr>")[0]
+    assert '0.0602<br><span class="ci">[0.0561, 0.0643]</span>' in ours
+    # The recipe's differences: hard-wrapped lines joined, blank lines separate paragraphs.
+    assert "<p>Width 64 instead of 50, dropout 0.2 instead of 0.5.</p>" in sasrec
+    assert "<p>The published evaluation dropped each user&#39;s earlier items.</p>" in sasrec
+    pop = _section(section, '<article class="baseline" id="baseline-pop">', "</article>")
+    assert "<td>none: the model&#39;s default settings</td>" in pop
+    assert "<td>none (no trainable parameters)</td>" in pop
+    assert "published vs this run" not in pop and "Differences" not in pop
+    assert '<strong>pop</strong> <span class="kind">no_recipe</span>' in html
+
+
+def test_published_numbers_of_another_dataset_are_not_shown(make_run, with_baselines):
+    with_baselines["variants"][4]["recipe_dataset_matches"] = False
+    with_baselines["variants"][4]["recipe"]["dataset"] = "amazon-beauty"
+    html = _render(make_run(with_baselines))
+    sasrec = _section(html, '<article class="baseline" id="baseline-sasrec">', "</article>")
+    assert "published vs this run" not in sasrec
+    assert "measured on amazon-beauty, not on this comparison&#39;s dataset" in sasrec
+
+
+def test_report_without_baselines_has_no_baseline_section(run_dir):
+    html = _render(run_dir)
+    assert 'id="baselines"' not in html and "Classic baselines" not in html
+    assert 'class="tag"' not in html and "Baselines" not in html
+
+
+def test_baseline_strings_are_escaped(make_run, with_baselines):
+    sasrec = with_baselines["variants"][4]
+    sasrec["description"] = XSS
+    sasrec["recipe"].update(source=XSS, differences=XSS, path=XSS)
+    sasrec["settings"]["params"] = {XSS: XSS}
+    html = _render(make_run(with_baselines))
+    assert "<script" not in html and "alert(1)</script>" not in html
+    section = _section(html, '<section id="baselines">')
+    assert section.count(XSS_ESCAPED) >= 4
+
+
+def test_report_with_baselines_is_self_contained_and_deterministic(make_run, with_baselines):
+    out = make_run(with_baselines)
+    first = _render(out)
+    assert _render(out) == first
+    assert "<script" not in first and "<link" not in first
+    assert not re.search(r"https?://", first)

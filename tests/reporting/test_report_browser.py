@@ -82,3 +82,19 @@ def test_escaped_report_runs_no_script(chromium, make_run, sample):
     assert len(chromium.execute_script(IMAGES)) == len(sample["figures"])
     severe = [entry for entry in chromium.get_log("browser") if entry["level"] == "SEVERE"]
     assert severe == [], f"console errors: {severe}"
+
+
+def test_report_with_baselines_renders_in_chromium(chromium, make_run, with_baselines):
+    path = render_report(make_run(with_baselines, name="baselines"))
+    chromium.get(path.resolve().as_uri())
+    tags = chromium.execute_script(
+        "return Array.from(document.querySelectorAll('#results .tag')).map((t) => t.textContent);"
+    )
+    assert tags == ["baseline", "baseline"]
+    headings = chromium.execute_script(
+        "return Array.from(document.querySelectorAll('#baselines h3')).map((h) => h.textContent);"
+    )
+    assert headings == ["sasrec baseline", "pop baseline"]
+    assert chromium.execute_script(FETCHED) == [], "the page fetched something"
+    severe = [entry for entry in chromium.get_log("browser") if entry["level"] == "SEVERE"]
+    assert severe == [], f"console errors: {severe}"
