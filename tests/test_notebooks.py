@@ -53,6 +53,7 @@ def test_notebooks_run_on_tiny_settings(tmp_path: Path) -> None:
         "quickstart",
         f"OUT = {str(out)!r}\n"
         "STRATEGIES = ['sid', 'meta']\n"
+        "BASELINES = ['pop']\n"  # the analysis notebooks must skip a baseline's row
         f"DATA_OPTIONS = {options.pop('data_options')!r}\n"
         f"RUN = {options.pop('run')!r}\n"
         f"STRATEGY_PARAMS = {options.pop('strategy_params')!r}\n"
