@@ -26,12 +26,13 @@ $(VENV)/.dev-installed: $(BIN)/python pyproject.toml constraints.txt
 	@touch $@ $(VENV)/.training-installed
 
 # The demo: five strategies on the embedded synthetic dataset, two runs side by side with one
-# torch thread each (small models train fastest on one thread; see README), then the report.
+# torch thread each (small models train fastest on one thread; see README), the five classic
+# baselines with their synthetic recipes in the same table, then the report.
 # reports/demo keeps the figures, numbers and report (no model, no dataset file).
 DEMO := --strategies rid,sid,cid,iid,meta --dataset synthetic --epochs 3 --learning-rate 0.003 \
 	--set validation_users=200 --set cid.max_group_size=50 --set meta.n_clusters=8 \
 	--set meta.walks_per_node=8 --set meta.walk_length=32 --set meta.epochs=2 \
-	--workers 2 --threads 1
+	--baselines pop,sasrec,gru4rec,caser,bert4rec --workers 2 --threads 1
 
 demo: $(VENV)/.training-installed
 	$(BIN)/idprobe compare $(DEMO) --out runs/demo

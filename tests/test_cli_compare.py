@@ -57,6 +57,23 @@ def test_compare_then_report_then_rerun_from_saved_config(tmp_path, capsys) -> N
     assert {p: p.stat().st_mtime_ns for p in out.rglob("stages/*.json")} == markers
 
 
+@pytest.mark.slow
+def test_compare_puts_baselines_in_the_table(tmp_path, capsys) -> None:
+    out = tmp_path / "cmp"
+    args = ["compare", "--strategies", "sid", "--baselines", "pop,sasrec", *TINY, "--no-figures"]
+    args += ["--set", "sasrec.epochs=1", "--set", "sasrec.hidden_size=16", "--out", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "pop (baseline)" in printed and "sasrec (baseline)" in printed
+    results = json.loads((out / "results.json").read_text())
+    kinds = {v["label"]: v["kind"] for v in results["variants"]}
+    assert kinds == {"sid": "strategy", "pop": "baseline", "sasrec": "baseline"}
+    sasrec = next(v for v in results["variants"] if v["label"] == "sasrec")
+    assert sasrec["settings"]["epochs"] == 1 and sasrec["settings"]["params"]["hidden_size"] == 16
+    assert "[baseline_params.sasrec]" in (out / "compare.toml").read_text()
+    assert "Classic baselines" in (out / "report.html").read_text()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
