@@ -440,9 +440,11 @@ def _published_table(
         Row("published", [Cell(fmt_metric(published[m])) for m in metrics]),
         Row("this run", ours),
     ]
+    kept = "dropped from" if result.setup.get("filtered") else "kept in"
     notes = [
         "published: the numbers of the recipe's source; this run: idprobe's split and full "
-        "ranking (value and 95% interval). The protocols can differ: see the differences below."
+        f"ranking, each user's earlier items {kept} the ranking (value and 95% interval). "
+        "The protocols can differ: see the differences below."
     ]
     return Table(["", *metrics], rows, [True] * len(metrics), "published vs this run", notes)
 
