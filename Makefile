@@ -50,6 +50,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_ids.py --skip-paper
 	$(BIN)/python benchmarks/bench_metrics.py
+	$(BIN)/python benchmarks/bench_ranking.py
 	$(BIN)/python benchmarks/bench_training.py --threads 1
 
 clean:
