@@ -79,6 +79,17 @@ class BaselineResult:
         }
 
 
+def _device(settings: BaselineSettings) -> torch.device:
+    """The device of ``settings.device``; asking for CUDA where torch sees none is an error."""
+    if settings.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if settings.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(
+            "device", "cpu or auto on a machine where torch sees no CUDA device", settings.device
+        )
+    return torch.device(settings.device)
+
+
 def _save_torch(path: Path, obj: Any) -> None:
     buffer = io.BytesIO()
     torch.save(obj, buffer)
@@ -117,7 +128,7 @@ def _start(
                 verbatim(f"changed {', '.join(changed)}"),
             )
         if checkpoint.exists():
-            return torch.load(checkpoint, weights_only=False)
+            return torch.load(checkpoint, map_location="cpu", weights_only=False)
     for stale in ("checkpoint.pt", "model.pt", "history.json", "metrics.json"):
         (directory / stale).unlink(missing_ok=True)
     atomic_write_json(
@@ -161,6 +172,8 @@ def _fit(
         optimizer.load_state_dict(state["optimizer"])
         rng.bit_generator.state = state["numpy_rng"]
         torch.set_rng_state(state["torch_rng"])
+        if state.get("cuda_rng") is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         if state["stopped"] == "patience":
             return state
     model.train()
@@ -169,6 +182,7 @@ def _fit(
         epoch = state["epoch"] + 1
         total, steps = 0.0, 0
         for batch in model.batches(data, rng, settings.batch_size):
+            batch = {key: value.to(model.device) for key, value in batch.items()}
             optimizer.zero_grad(set_to_none=True)
             loss = model.loss(batch)
             if not torch.isfinite(loss):
@@ -213,6 +227,7 @@ def _fit(
             optimizer=optimizer.state_dict(),
             numpy_rng=rng.bit_generator.state,
             torch_rng=torch.get_rng_state(),
+            cuda_rng=torch.cuda.get_rng_state_all() if model.device.type == "cuda" else None,
         )
         _save_torch(directory / "checkpoint.pt", state)
         if state["stopped"] == "patience":
@@ -241,6 +256,7 @@ def train_baseline(
     with torch_threads(settings.threads):
         torch.manual_seed(settings.seed)
         model = model_class(settings.model)(settings.resolved_params(), data.n_users, data.n_items)
+        model.to(_device(settings))
         if hasattr(model, "fit_counts"):
             model.fit_counts(data)
         result_state: dict[str, Any] = {"stopped": "no training"}
@@ -337,6 +353,7 @@ def load_baseline(directory: str | Path) -> tuple[Any, SequenceData, BaselineSet
     settings = BaselineSettings.from_dict(json.loads(saved.read_text(encoding="utf-8"))["settings"])
     data = SequenceData(leave_one_out(settings.load_data()))
     model = model_class(settings.model)(settings.resolved_params(), data.n_users, data.n_items)
-    model.load_state_dict(torch.load(directory / "model.pt", weights_only=True))
+    model.load_state_dict(torch.load(directory / "model.pt", map_location="cpu", weights_only=True))
+    model.to(_device(settings))
     model.eval()
     return model, data, settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,10 @@ class BaselineSettings:
     ``max_grad_norm`` (0 = off). Selection: every ``eval_every`` epochs ``select_on`` on the
     validation targets of ``validation_users`` seeded users (``None``: all); training stops after
     ``patience`` evaluations without improvement and the best epoch's weights are kept.
-    ``seed`` is the only source of randomness; ``threads`` torch CPU threads (``None``: torch's).
+    ``seed`` is the only source of randomness; ``threads`` torch CPU threads (``None``: torch's);
+    ``device``: ``auto`` (the GPU when torch sees one, else the CPU), ``cpu``, ``cuda`` or
+    ``cuda:N``. Runs on a GPU are not bit-for-bit repeatable (CUDA kernels are not all
+    deterministic); CPU runs are.
     """
 
     model: str = "sasrec"
@@ -49,6 +53,7 @@ class BaselineSettings:
     select_on: str = "ndcg@10"
     seed: int = 0
     threads: int | None = 1
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         check_model(self.model)
@@ -75,6 +80,10 @@ class BaselineSettings:
             raise ConfigError("select_on", f"one of {', '.join(SELECTION_METRICS)}", self.select_on)
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise ConfigError("seed", "an integer >= 0", self.seed)
+        if not isinstance(self.device, str) or not re.fullmatch(
+            r"auto|cpu|cuda(:\d+)?", self.device
+        ):
+            raise ConfigError("device", "auto, cpu, cuda or cuda:N", self.device)
         if self.threads is not None and (
             not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 1
         ):

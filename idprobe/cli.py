@@ -393,6 +393,7 @@ def _baseline_settings(args: argparse.Namespace) -> tuple[Any, Any]:
         "patience": args.patience,
         "seed": args.seed,
         "threads": args.threads,
+        "device": args.device,
     }
     values.update({k: v for k, v in flags.items() if v is not None})
     if args.data_option:
@@ -790,6 +791,9 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument("--patience", type=int, help="validations without improvement")
     baseline.add_argument("--seed", type=int, help="the only source of randomness (default 0)")
     baseline.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
+    baseline.add_argument(
+        "--device", help="auto (default: the GPU when torch sees one), cpu, cuda or cuda:N"
+    )
     baseline.add_argument(
         "--eval-users", type=int, metavar="N", help="a seeded subset of test users"
     )

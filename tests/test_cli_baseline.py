@@ -70,6 +70,7 @@ def test_the_datasets_recipe_is_applied_and_named(tmp_path, capsys):
         (["sasrec", "--set", "heads=3"], "params.heads: expected a divisor of hidden_size 64"),
         (["sasrec", "--epochs", "0"], "epochs: expected an integer >= 1, found 0"),
         (["sasrec", "--recipe", "missing.toml"], "recipe: expected an existing recipe file"),
+        (["pop", "--device", "tpu"], "device: expected auto, cpu, cuda or cuda:N, found 'tpu'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, args, message):

@@ -37,9 +37,22 @@ class SequentialRecommender(nn.Module):
         self.n_users = n_users
         self.n_items = n_items
 
+    @property
+    def device(self) -> torch.device:
+        """Where the weights are: inputs go there, outputs come back to numpy on the CPU."""
+        tensor = next(self.parameters(), None)
+        if tensor is None:
+            tensor = next(self.buffers())
+        return tensor.device
+
+    def tensor(self, array: np.ndarray) -> torch.Tensor:
+        """A numpy array as a tensor on the model's device."""
+        return torch.from_numpy(array).to(self.device)
+
     def batches(
         self, data: SequenceData, rng: np.random.Generator, batch_size: int
     ) -> Iterator[dict[str, torch.Tensor]]:
+        """One epoch of training batches, as CPU tensors (the trainer moves them)."""
         raise NotImplementedError
 
     def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -170,8 +183,8 @@ class NextItemModel(SequentialRecommender):
         for start in range(0, len(users), 1024):
             part = users[start : start + 1024]
             (tokens,) = trim_padding(data.histories(which, part, self.params.max_length))
-            out[start : start + len(part)] = self.encode(torch.from_numpy(tokens))[:, -1].numpy()
+            out[start : start + len(part)] = self.encode(self.tensor(tokens))[:, -1].cpu().numpy()
         return out
 
     def item_table(self) -> tuple[np.ndarray, np.ndarray | None]:
-        return self.item_embedding.weight[1:].detach().numpy(), None
+        return self.item_embedding.weight[1:].detach().cpu().numpy(), None

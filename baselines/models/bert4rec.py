@@ -59,7 +59,9 @@ class BERT4Rec(SequentialRecommender):
 
     def encode(self, tokens: torch.Tensor) -> torch.Tensor:
         length = tokens.shape[1]
-        positions = torch.arange(self.params.max_length - length, self.params.max_length)
+        positions = torch.arange(
+            self.params.max_length - length, self.params.max_length, device=tokens.device
+        )
         x = self.item_embedding(tokens) + self.position_embedding(positions)[None]
         x = self.dropout(self.norm(x))
         hidden = self.encoder(x, mask=attention_mask(tokens, self.params.heads, causal=False))
@@ -98,9 +100,9 @@ class BERT4Rec(SequentialRecommender):
             history = data.histories(which, part, self.params.max_length - 1)
             tokens = np.concatenate([history, np.full((len(part), 1), self.mask_token)], axis=1)
             (tokens,) = trim_padding(tokens)
-            out[start : start + len(part)] = self.encode(torch.from_numpy(tokens))[:, -1].numpy()
+            out[start : start + len(part)] = self.encode(self.tensor(tokens))[:, -1].cpu().numpy()
         return out
 
     def item_table(self) -> tuple[np.ndarray, np.ndarray | None]:
-        vectors = self.item_embedding.weight[1 : self.n_items + 1].detach().numpy()
-        return vectors, self.output_bias.detach().numpy()
+        vectors = self.item_embedding.weight[1 : self.n_items + 1].detach().cpu().numpy()
+        return vectors, self.output_bias.detach().cpu().numpy()

@@ -89,11 +89,11 @@ class Caser(SequentialRecommender):
         for start in range(0, len(users), 1024):
             part = users[start : start + 1024]
             tokens = data.histories(which, part, self.params.window)
-            out[start : start + len(part)] = self.encode(
-                torch.from_numpy(part.astype(np.int64)), torch.from_numpy(tokens)
-            ).numpy()
+            out[start : start + len(part)] = (
+                self.encode(self.tensor(part.astype(np.int64)), self.tensor(tokens)).cpu().numpy()
+            )
         return out
 
     def item_table(self) -> tuple[np.ndarray, np.ndarray | None]:
-        vectors = self.output_vectors.weight[1:].detach().numpy()
-        return vectors, self.output_bias.weight[1:, 0].detach().numpy()
+        vectors = self.output_vectors.weight[1:].detach().cpu().numpy()
+        return vectors, self.output_bias.weight[1:, 0].detach().cpu().numpy()

@@ -40,10 +40,13 @@ class GRU4Rec(NextItemModel):
         length = tokens.shape[1]
         lengths = (tokens != PAD).sum(dim=1).clamp(min=1)
         shift = (length - lengths)[:, None]
-        columns = torch.arange(length)[None, :]
+        columns = torch.arange(length, device=tokens.device)[None, :]
         left = torch.gather(tokens, 1, (columns + shift) % length)
         packed = pack_padded_sequence(
-            self.dropout(self.item_embedding(left)), lengths, batch_first=True, enforce_sorted=False
+            self.dropout(self.item_embedding(left)),
+            lengths.cpu(),  # pack_padded_sequence wants the lengths on the CPU
+            batch_first=True,
+            enforce_sorted=False,
         )
         output, _ = self.gru(packed)
         output, _ = pad_packed_sequence(output, batch_first=True, total_length=length)

@@ -33,4 +33,4 @@ class Pop(SequentialRecommender):
         return np.ones((len(users), 1), dtype=np.float32)
 
     def item_table(self) -> tuple[np.ndarray, np.ndarray | None]:
-        return self.counts.numpy()[:, None].copy(), None
+        return self.counts.cpu().numpy()[:, None].copy(), None

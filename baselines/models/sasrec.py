@@ -47,7 +47,9 @@ class SASRec(NextItemModel):
     def encode(self, tokens: torch.Tensor) -> torch.Tensor:
         length = tokens.shape[1]
         # Right-aligned histories: the latest item always has the last position.
-        positions = torch.arange(self.params.max_length - length, self.params.max_length)
+        positions = torch.arange(
+            self.params.max_length - length, self.params.max_length, device=tokens.device
+        )
         x = self.item_embedding(tokens) + self.position_embedding(positions)[None]
         x = self.dropout(self.norm(x))
         mask = attention_mask(tokens, self.params.heads, causal=True)

@@ -187,3 +187,15 @@ def test_predictions_ignore_left_padding(model):
             rtol=1e-5,
             atol=1e-5,
         )
+
+
+def test_device_auto_is_the_cpu_here_and_cuda_without_a_gpu_is_an_error(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: auto would pick it")
+    on_cpu = train_baseline(_tiny("sasrec", device="cpu"), tmp_path / "cpu")
+    on_auto = train_baseline(_tiny("sasrec", device="auto"), tmp_path / "auto")
+    assert on_auto.losses == on_cpu.losses
+    with pytest.raises(
+        ConfigError, match=r"device: expected cpu or auto on a machine where torch sees no CUDA"
+    ):
+        train_baseline(_tiny("sasrec", device="cuda"), tmp_path / "cuda")

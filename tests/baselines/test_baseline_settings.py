@@ -61,6 +61,7 @@ def test_importing_baselines_loads_no_torch():
         ("select_on", "auc", r"select_on: expected one of ndcg@10"),
         ("seed", -1, r"seed: expected an integer >= 0"),
         ("threads", 0, r"threads: expected None or an integer >= 1"),
+        ("device", "gpu", r"device: expected auto, cpu, cuda or cuda:N, found 'gpu'"),
         ("patiense", 3, r"patiense: expected a baseline setting among model, dataset"),
     ],
 )
