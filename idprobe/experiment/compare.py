@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
-import shutil
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -213,12 +212,7 @@ def _run_baseline(
 
     trained = False
     if not cache.done("train", train_key):
-        partial = (directory / "settings.json").exists()
-        if cache.stale("train", train_key) or (partial and not resume):
-            if partial and not cache.stale("train", train_key):
-                log.info("[%s] an interrupted run restarts (--resume continues it)", name)
-            shutil.rmtree(directory)  # other settings, or a restart: nothing old may leak in
-        again = resume and (directory / "settings.json").exists()
+        again = cache.prepare_training("train", train_key, resume)
 
         def do_train() -> None:
             from baselines.run import train_baseline  # torch: only when a baseline trains

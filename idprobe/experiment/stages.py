@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,6 +61,18 @@ class StageCache:
             return float(json.loads(self.marker(name).read_text())["seconds"])
         except (OSError, ValueError, KeyError):
             return None
+
+    def prepare_training(self, name: str, key: str, resume: bool) -> bool:
+        """Before (re)running the training stage ``name`` whose run writes ``settings.json``
+        first: a run for other inputs, or an interrupted one without ``resume``, is removed
+        (nothing old may leak in); returns whether the training should resume the run left."""
+        partial = (self.directory / "settings.json").exists()
+        stale = self.stale(name, key)
+        if stale or (partial and not resume):
+            if partial and not stale:
+                log.info("[%s] an interrupted run restarts (--resume continues it)", self.label)
+            shutil.rmtree(self.directory)
+        return resume and (self.directory / "settings.json").exists()
 
     def run(self, name: str, key: str, work: Callable[[], Any]) -> bool:
         """Run ``work`` unless stage ``name`` is done with ``key``; returns whether it ran."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,12 +104,7 @@ def run_variant(job: VariantJob) -> dict[str, str]:
     cache = StageCache(directory, job.variant.label)
 
     if not cache.done("train", keys["train"]):
-        partial = (directory / "settings.json").exists()
-        if cache.stale("train", keys["train"]) or (partial and not job.resume):
-            if partial and not cache.stale("train", keys["train"]):
-                log.info("[%s] an interrupted run restarts (--resume continues it)", cache.label)
-            shutil.rmtree(directory)  # other inputs, or a restart: nothing old may leak in
-        resume = job.resume and (directory / "settings.json").exists()
+        resume = cache.prepare_training("train", keys["train"], job.resume)
 
         def do_train() -> None:
             result = train(
