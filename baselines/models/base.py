@@ -15,6 +15,7 @@ from baselines.sequences import PAD, SequenceData
 __all__ = [
     "NextItemModel",
     "SequentialRecommender",
+    "TransformerTrunk",
     "attention_mask",
     "length_bucketed",
     "next_item_loss",
@@ -63,6 +64,52 @@ class SequentialRecommender(nn.Module):
 
     def item_table(self) -> tuple[np.ndarray, np.ndarray | None]:
         raise NotImplementedError
+
+
+class TransformerTrunk:
+    """The body SASRec and BERT4Rec share (a mixin for their ``nn.Module``): item plus learned
+    position embeddings, layer norm and dropout, then ``params.layers`` BERT-style blocks
+    (post-norm, GELU, inner width ``params.inner_size``), as in the S3-Rec code.
+
+    ``_build_trunk`` creates the layers; ``_init_embeddings`` (called last in the model's
+    ``__init__``, after its own layers) draws the embeddings from N(0, 0.02) with a zero padding
+    row.
+    """
+
+    params: Any
+
+    def _build_trunk(self, n_tokens: int) -> None:
+        d = self.params.hidden_size
+        self.item_embedding = nn.Embedding(n_tokens, d, padding_idx=PAD)
+        self.position_embedding = nn.Embedding(self.params.max_length, d)
+        self.norm = nn.LayerNorm(d, eps=1e-12)
+        self.dropout = nn.Dropout(self.params.dropout)
+        layer = nn.TransformerEncoderLayer(
+            d,
+            self.params.heads,
+            self.params.inner_size,
+            dropout=self.params.dropout,
+            activation="gelu",
+            batch_first=True,
+            layer_norm_eps=1e-12,
+        )
+        self.encoder = nn.TransformerEncoder(layer, self.params.layers, enable_nested_tensor=False)
+
+    def _init_embeddings(self) -> None:
+        for embedding in (self.item_embedding, self.position_embedding):
+            nn.init.normal_(embedding.weight, std=0.02)
+        with torch.no_grad():
+            self.item_embedding.weight[PAD].zero_()
+
+    def _encode_tokens(self, tokens: torch.Tensor, causal: bool) -> torch.Tensor:
+        length = tokens.shape[1]
+        # Right-aligned histories: the latest item always has the last position.
+        positions = torch.arange(
+            self.params.max_length - length, self.params.max_length, device=tokens.device
+        )
+        x = self.item_embedding(tokens) + self.position_embedding(positions)[None]
+        x = self.dropout(self.norm(x))
+        return self.encoder(x, mask=attention_mask(tokens, self.params.heads, causal=causal))
 
 
 def trim_padding(*matrices: np.ndarray) -> list[np.ndarray]:

@@ -21,7 +21,7 @@ from torch import nn
 
 from baselines.models.base import (
     SequentialRecommender,
-    attention_mask,
+    TransformerTrunk,
     length_bucketed,
     trim_padding,
 )
@@ -31,41 +31,18 @@ from baselines.sequences import PAD, SequenceData, right_aligned
 __all__ = ["BERT4Rec"]
 
 
-class BERT4Rec(SequentialRecommender):
+class BERT4Rec(TransformerTrunk, SequentialRecommender):
     def __init__(self, params: BERT4RecParams, n_users: int, n_items: int) -> None:
         super().__init__(params, n_users, n_items)
         d = params.hidden_size
         self.mask_token = n_items + 1
-        self.item_embedding = nn.Embedding(n_items + 2, d, padding_idx=PAD)
-        self.position_embedding = nn.Embedding(params.max_length, d)
-        self.norm = nn.LayerNorm(d, eps=1e-12)
-        self.dropout = nn.Dropout(params.dropout)
-        layer = nn.TransformerEncoderLayer(
-            d,
-            params.heads,
-            params.inner_size,
-            dropout=params.dropout,
-            activation="gelu",
-            batch_first=True,
-            layer_norm_eps=1e-12,
-        )
-        self.encoder = nn.TransformerEncoder(layer, params.layers, enable_nested_tensor=False)
+        self._build_trunk(n_items + 2)  # items, padding and the mask token
         self.head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.LayerNorm(d, eps=1e-12))
         self.output_bias = nn.Parameter(torch.zeros(n_items))
-        for embedding in (self.item_embedding, self.position_embedding):
-            nn.init.normal_(embedding.weight, std=0.02)
-        with torch.no_grad():
-            self.item_embedding.weight[PAD].zero_()
+        self._init_embeddings()
 
     def encode(self, tokens: torch.Tensor) -> torch.Tensor:
-        length = tokens.shape[1]
-        positions = torch.arange(
-            self.params.max_length - length, self.params.max_length, device=tokens.device
-        )
-        x = self.item_embedding(tokens) + self.position_embedding(positions)[None]
-        x = self.dropout(self.norm(x))
-        hidden = self.encoder(x, mask=attention_mask(tokens, self.params.heads, causal=False))
-        return self.head(hidden)
+        return self.head(self._encode_tokens(tokens, causal=False))
 
     def batches(
         self, data: SequenceData, rng: np.random.Generator, batch_size: int
